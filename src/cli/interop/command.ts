@@ -1,0 +1,82 @@
+import { MethodRegistry } from '../../server/method-registry.js';
+import { CallServer } from '../../server/call-server.js';
+import { connectTtrpc } from '../../client/connect.js';
+import { type ParsedArgs, UsageError, flag } from '../args.js';
+import { registerTtrpcInterop } from './ttrpc-service.js';
+import { TTRPC_SCENARIOS } from './ttrpc-scenarios.js';
+
+/** INTEROP_HELP is the usage text of `reactor-rpc interop`. */
+export const INTEROP_HELP = `usage:
+  reactor-rpc interop serve  --protocol ttrpc|drpc [--drpc-mux] --listen ADDR
+  reactor-rpc interop client --protocol ttrpc|drpc [--drpc-mux] --addr ADDR [--scenario NAME[,NAME]|all]
+
+serve prints "listening <addr>" first and runs until SIGINT/SIGTERM.
+client prints "PASS name" or "FAIL name: reason" per scenario; exit 1 if any failed.
+ADDR: unix:///path, unix-abstract:name, tcp://host:port (port 0 picks one).
+ttrpc scenarios: ${Object.keys(TTRPC_SCENARIOS).join(', ')}
+`;
+
+function protocolOf(args: ParsedArgs): 'ttrpc' {
+  const p = flag(args, 'protocol', 'ttrpc');
+  if (p === 'drpc') throw new UsageError('--protocol drpc is not available yet in this build');
+  if (p !== 'ttrpc') throw new UsageError(`unknown protocol "${p}" (want ttrpc or drpc)`);
+  return p;
+}
+
+/** runInterop runs `interop serve|client`; resolves to the exit code. */
+export async function runInterop(args: ParsedArgs): Promise<number> {
+  const sub = args.positional[1];
+  if (args.flags.has('help') || sub === undefined) {
+    process.stdout.write(INTEROP_HELP);
+    return sub === undefined && !args.flags.has('help') ? 2 : 0;
+  }
+  protocolOf(args);
+  if (sub === 'serve') return serve(args);
+  if (sub === 'client') return client(args);
+  throw new UsageError(`unknown interop command "${sub}" (want serve or client)`);
+}
+
+async function serve(args: ParsedArgs): Promise<number> {
+  const listen = flag(args, 'listen');
+  if (!listen) throw new UsageError('interop serve needs --listen ADDR');
+  const reg = new MethodRegistry();
+  registerTtrpcInterop(reg);
+  const server = new CallServer(reg);
+  const address = await server.listen(listen);
+  process.stdout.write(`listening ${address}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}
+
+async function client(args: ParsedArgs): Promise<number> {
+  const addr = flag(args, 'addr');
+  if (!addr) throw new UsageError('interop client needs --addr ADDR');
+  const wanted = flag(args, 'scenario', 'all')!;
+  const names = wanted === 'all' ? Object.keys(TTRPC_SCENARIOS) : wanted.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!TTRPC_SCENARIOS[n]) throw new UsageError(`unknown scenario "${n}"`);
+  let failed = 0;
+  for (const name of names) {
+    let t;
+    try {
+      t = await connectTtrpc(addr, { timeoutMs: 5000 });
+      await withTimeout(TTRPC_SCENARIOS[name]!(t), 30_000);
+      process.stdout.write(`PASS ${name}\n`);
+    } catch (e) {
+      failed++;
+      process.stdout.write(`FAIL ${name}: ${(e as Error).message}\n`);
+    } finally {
+      t?.close();
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,156 @@
+/**
+ * FrameDecoder turns socket chunks of any size into frames.
+ *
+ * Chunks are queued as they arrive, never concatenated: a frame that lies in
+ * one chunk is returned as a view into it (no copy); only a frame that spans
+ * chunks is copied, once, when all its bytes are present. The header is
+ * checked against the size limit before anything is allocated.
+ *
+ * Frames alias the pushed chunks, so callers must not reuse a chunk's memory
+ * after pushing it (Node's socket buffers are fresh per read).
+ */
+import {
+  DEFAULT_MAX_PACKET_SIZE,
+  MAX_FRAME_HEADER_SIZE,
+  MIN_FRAME_SIZE,
+  type Frame,
+  type FrameHeader,
+  frameFromHeader,
+  parseFrame,
+  parseFrameHeader,
+} from './frame.js';
+import { DrpcProtocolError, ProtocolErrorReason } from './protocol-error.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** FrameDecoderOptions configures a FrameDecoder. */
+export interface FrameDecoderOptions {
+  /** maxFrameSize is the largest accepted frame data length; default 4 MiB (a frame never exceeds the packet limit). */
+  maxFrameSize?: number;
+}
+
+/**
+ * FrameDecoder is an incremental frame parser. After it has thrown a
+ * DrpcProtocolError it stays failed and rethrows that error on every call.
+ */
+export class FrameDecoder {
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  private offset = 0;
+  private available = 0;
+  private failure: DrpcProtocolError | undefined;
+  private readonly maxFrameSize: number;
+  private readonly scratch = new Uint8Array(MAX_FRAME_HEADER_SIZE);
+
+  /** constructor validates the options; throws DrpcProtocolError for a bad limit. */
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxFrameSize ?? DEFAULT_MAX_PACKET_SIZE;
+    if (!Number.isSafeInteger(max) || max < 0) {
+      throw new DrpcProtocolError(ProtocolErrorReason.InvalidValue, `maxFrameSize ${max}`);
+    }
+    this.maxFrameSize = max;
+  }
+
+  /** buffered is the number of received bytes not yet returned as frames. */
+  get buffered(): number {
+    return this.available;
+  }
+
+  /** push queues a chunk; frames are then taken with next() (or use decode()). */
+  push(chunk: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.available += chunk.length;
+  }
+
+  /**
+   * next returns the next complete frame, or undefined when more bytes are
+   * needed. Throws DrpcProtocolError for a malformed or oversized header.
+   */
+  next(): Frame | undefined {
+    if (this.failure) throw this.failure;
+    try {
+      return this.readFrame();
+    } catch (err) {
+      if (err instanceof DrpcProtocolError) this.failure = err;
+      throw err;
+    }
+  }
+
+  /**
+   * decode pushes `chunk` and yields every frame that is now complete, one at
+   * a time, so frames before a malformed one are delivered before the error
+   * is thrown (as Go handles frames read before the bad one).
+   */
+  *decode(chunk: Uint8Array): Generator<Frame, void, undefined> {
+    this.push(chunk);
+    for (let frame = this.next(); frame; frame = this.next()) yield frame;
+  }
+
+  private readFrame(): Frame | undefined {
+    if (this.available < MIN_FRAME_SIZE) return undefined;
+    const chunk = this.chunks[this.head]!;
+    const parsed = parseFrame(chunk, this.offset, this.maxFrameSize);
+    if (parsed) {
+      this.skip(parsed.next - this.offset);
+      return parsed.frame;
+    }
+    if (chunk.length - this.offset === this.available) return undefined;
+    const header = this.peekHeader();
+    if (!header || this.available < header.headerSize + header.length) return undefined;
+    this.skip(header.headerSize);
+    return frameFromHeader(header, this.take(header.length));
+  }
+
+  /** peekHeader parses a header that may span chunks, copying at most 31 bytes. */
+  private peekHeader(): FrameHeader | undefined {
+    const want = Math.min(MAX_FRAME_HEADER_SIZE, this.available);
+    let filled = 0;
+    for (let i = this.head, off = this.offset; filled < want; i++, off = 0) {
+      const chunk = this.chunks[i]!;
+      const n = Math.min(chunk.length - off, want - filled);
+      this.scratch.set(chunk.subarray(off, off + n), filled);
+      filled += n;
+    }
+    return parseFrameHeader(this.scratch.subarray(0, filled), 0, this.maxFrameSize);
+  }
+
+  /** take removes `n` buffered bytes: a view when they lie in one chunk, else a copy. */
+  private take(n: number): Uint8Array {
+    const chunk = this.chunks[this.head];
+    if (n === 0 || !chunk) return EMPTY;
+    if (chunk.length - this.offset >= n) {
+      const view = chunk.subarray(this.offset, this.offset + n);
+      this.skip(n);
+      return view;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const current = this.chunks[this.head]!;
+      const m = Math.min(current.length - this.offset, n - filled);
+      out.set(current.subarray(this.offset, this.offset + m), filled);
+      filled += m;
+      this.skip(m);
+    }
+    return out;
+  }
+
+  /** skip drops `n` buffered bytes, releasing finished chunks. */
+  private skip(n: number): void {
+    this.available -= n;
+    this.offset += n;
+    while (this.head < this.chunks.length && this.offset >= this.chunks[this.head]!.length) {
+      this.offset -= this.chunks[this.head]!.length;
+      this.chunks[this.head++] = EMPTY;
+    }
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 64 && this.head * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

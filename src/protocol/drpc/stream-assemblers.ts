@@ -1,0 +1,59 @@
+/**
+ * StreamAssemblers is packet assembly for the multiplexed variant (spec
+ * §15.3): frames of one connection are routed by stream id to a per-stream
+ * PacketAssembler, so frames of different streams may interleave and stream
+ * ids need not increase. Which stream ids are acceptable at all (unknown,
+ * finished, over a cap) is session state: the session decides before calling
+ * push and calls forget() when a stream ends.
+ */
+import type { Frame, Packet } from './frame.js';
+import { PacketAssembler } from './packet-assembler.js';
+import { DrpcProtocolError, ProtocolErrorReason } from './protocol-error.js';
+
+/** StreamAssemblersOptions configures StreamAssemblers. */
+export interface StreamAssemblersOptions {
+  /** maxPacketSize is the per-packet data limit of every stream; default 4 MiB. */
+  maxPacketSize?: number;
+}
+
+/** StreamAssemblers keeps one PacketAssembler per stream id; throws only DrpcProtocolError. */
+export class StreamAssemblers {
+  private readonly streams = new Map<number, PacketAssembler>();
+  private readonly maxPacketSize: number | undefined;
+
+  /** constructor stores the options (validated when the first stream is created). */
+  constructor(options: StreamAssemblersOptions = {}) {
+    this.maxPacketSize = options.maxPacketSize;
+  }
+
+  /** size is the number of streams with assembly state. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** has tells whether `streamId` has assembly state. */
+  has(streamId: number): boolean {
+    return this.streams.has(streamId);
+  }
+
+  /**
+   * push routes a frame to its stream's assembler (created on first use) and
+   * returns the packet it completes. Throws DrpcProtocolError for stream id 0
+   * (rejected outright, like the fork's reader) and for the per-stream rules.
+   */
+  push(frame: Frame): Packet | undefined {
+    let assembler = this.streams.get(frame.streamId);
+    if (!assembler) {
+      if (frame.streamId === 0) throw new DrpcProtocolError(ProtocolErrorReason.InvalidStream, 'stream id 0');
+      const options = this.maxPacketSize === undefined ? {} : { maxPacketSize: this.maxPacketSize };
+      assembler = new PacketAssembler({ ...options, streamId: frame.streamId });
+      this.streams.set(frame.streamId, assembler);
+    }
+    return assembler.push(frame);
+  }
+
+  /** forget drops the state of a finished stream (and any partial packet of it). */
+  forget(streamId: number): void {
+    this.streams.delete(streamId);
+  }
+}

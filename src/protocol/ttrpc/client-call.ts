@@ -1,0 +1,198 @@
+import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions, serverStreams } from '../../call/call.js';
+import { ReceiveQueue } from '../../call/receive-queue.js';
+import { Code } from '../../status/code.js';
+import { type Status, OK_STATUS, status } from '../../status/status.js';
+import { encodeRequest } from './envelope.js';
+import { Flags, MessageType } from './frame.js';
+import { splitMethod } from './options.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** ClientCallHost is what a client call needs from its session. */
+export interface ClientCallHost {
+  /** maxMessageLength is the frame data limit. */
+  readonly maxMessageLength: number;
+  /** maxQueuedMessages bounds unread messages. */
+  readonly maxQueuedMessages: number;
+  /** maxQueuedBytes bounds unread bytes. */
+  readonly maxQueuedBytes: number;
+  /** open assigns a stream id and registers the call; returns 0 when no id is left or the connection is gone. */
+  open(call: TtrpcClientCall): number;
+  /** forget removes a stream from the table (late frames for it are then dropped). */
+  forget(id: number): void;
+  /** write queues one frame. */
+  write(id: number, type: number, flags: number, data: Uint8Array, ack?: () => void): void;
+  /** closedStatus is the status for calls on a closed connection, or undefined while open. */
+  closedStatus(): Status | undefined;
+}
+
+/**
+ * TtrpcClientCall is one client stream of a ttrpc connection. States: idle
+ * (no id) → open (Request written) → half-closed (client done) → ended
+ * (status known, waiting for unread messages) → done (onStatus delivered).
+ */
+export class TtrpcClientCall implements ClientCall {
+  /** id is the stream id (0 until the Request is written). */
+  id = 0;
+  private listener: CallListener | undefined;
+  private readonly queue: ReceiveQueue;
+  private requestSent = false;
+  private halfClosed = false;
+  private pendingStatus: Status | undefined;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** constructor prepares a call; nothing is written until start/send. */
+  constructor(
+    private readonly host: ClientCallHost,
+    readonly method: string,
+    readonly kind: MethodKind,
+    private readonly options: CallOptions,
+  ) {
+    this.queue = new ReceiveQueue((m) => this.listener?.onMessage(m), host.maxQueuedMessages, host.maxQueuedBytes);
+  }
+
+  /** start attaches the listener; streaming-client shapes write their Request now. */
+  start(listener: CallListener): void {
+    if (this.listener) throw new Error('call already started');
+    this.listener = listener;
+    const closed = this.host.closedStatus();
+    if (closed) return this.failSoon(closed);
+    const { deadline } = this.options;
+    if (deadline !== undefined) {
+      const left = deadline - Date.now();
+      if (left <= 0) return this.failSoon(status(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
+      this.timer = setTimeout(() => this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded')), left);
+    }
+    if (this.kind === 'client_stream' || this.kind === 'bidi') this.writeRequest(EMPTY, Flags.REMOTE_OPEN);
+  }
+
+  /** request asks for n more messages. */
+  request(n: number): void {
+    this.queue.request(n);
+    this.maybeDeliverStatus();
+  }
+
+  /** skipUnread drops queued and future messages. */
+  skipUnread(): void {
+    this.queue.drop();
+    this.maybeDeliverStatus();
+  }
+
+  /** send writes one message (unary/server-streaming: the request itself). */
+  send(message: Uint8Array, opts?: SendOptions): void {
+    const l = this.listener;
+    if (!l) throw new Error('send before start');
+    if (this.done || this.pendingStatus || this.halfClosed) return queueMicrotask(() => l.onWritable(false));
+    if (this.kind === 'unary' || this.kind === 'server_stream') {
+      if (this.requestSent) return queueMicrotask(() => l.onWritable(false));
+      this.writeRequest(message, this.kind === 'server_stream' ? Flags.REMOTE_CLOSED : 0, () => l.onWritable(true));
+      this.halfClosed = true;
+      return;
+    }
+    if (message.byteLength > this.host.maxMessageLength) {
+      queueMicrotask(() => l.onWritable(false));
+      return this.localEnd(tooLarge(message.byteLength, this.host.maxMessageLength));
+    }
+    this.host.write(this.id, MessageType.Data, 0, message, () => l.onWritable(true));
+    if (opts?.last) this.closeSend();
+  }
+
+  /** closeSend writes the close frame (empty Data, flags 0x05). */
+  closeSend(): void {
+    if (this.halfClosed || this.done || this.pendingStatus || !this.requestSent) return;
+    this.halfClosed = true;
+    if (this.kind === 'client_stream' || this.kind === 'bidi') {
+      this.host.write(this.id, MessageType.Data, Flags.REMOTE_CLOSED | Flags.NO_DATA, EMPTY);
+    }
+  }
+
+  /** cancel abandons the call locally (ttrpc has no cancel frame; a late reply is dropped). */
+  cancel(s: Status = status(Code.CANCELLED, 'call cancelled')): void {
+    this.localEnd(s);
+  }
+
+  /** onResponse handles the stream's Response frame (already decoded). */
+  onResponse(st: Status | undefined, payload: Uint8Array): void {
+    const failed = st !== undefined && st.code !== Code.OK;
+    if (!failed && (!serverStreams(this.kind) || payload.byteLength > 0)) {
+      if (!this.queue.push(payload)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
+    }
+    this.remoteEnd(failed ? st! : OK_STATUS);
+  }
+
+  /** onData handles one Data frame of this stream. */
+  onData(flags: number, data: Uint8Array): void {
+    if (!serverStreams(this.kind)) return this.localEnd(status(Code.INTERNAL, 'ttrpc: data frame on a call whose server does not stream'));
+    if ((flags & Flags.NO_DATA) === 0) {
+      if (!this.queue.push(data)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
+    }
+    if (flags & Flags.REMOTE_CLOSED) this.remoteEnd(OK_STATUS);
+  }
+
+  /** fail ends the call locally with a status (connection loss, protocol error). */
+  fail(s: Status): void {
+    this.localEnd(s);
+  }
+
+  private writeRequest(payload: Uint8Array, flags: number, ack?: () => void): void {
+    const { service, method } = splitMethod(this.method);
+    const md = this.options.metadata;
+    const deadline = this.options.deadline;
+    const body = encodeRequest({
+      service,
+      method,
+      payload,
+      timeoutNano: deadline === undefined ? 0 : Math.max(1, Math.round((deadline - Date.now()) * 1e6)),
+      metadata: md ? [...md].map(([key, value]) => ({ key, value })) : [],
+    });
+    if (body.byteLength > this.host.maxMessageLength) return this.localEnd(tooLarge(body.byteLength, this.host.maxMessageLength));
+    const id = this.host.open(this);
+    if (id === 0) return this.localEnd(this.host.closedStatus() ?? status(Code.UNAVAILABLE, 'ttrpc: stream ids exhausted on this connection; reconnect'));
+    this.id = id;
+    this.requestSent = true;
+    this.host.write(id, MessageType.Request, flags, body, ack);
+  }
+
+  private remoteEnd(s: Status): void {
+    if (this.done || this.pendingStatus) return;
+    this.host.forget(this.id);
+    this.clearTimer();
+    this.queue.end();
+    this.pendingStatus = s;
+    this.maybeDeliverStatus();
+  }
+
+  private localEnd(s: Status): void {
+    if (this.done) return;
+    if (this.id) this.host.forget(this.id);
+    this.clearTimer();
+    this.queue.drop();
+    this.queue.end();
+    this.pendingStatus = s;
+    this.maybeDeliverStatus();
+  }
+
+  private failSoon(s: Status): void {
+    queueMicrotask(() => this.localEnd(s));
+  }
+
+  private maybeDeliverStatus(): void {
+    if (this.done || !this.pendingStatus || this.queue.length > 0 || !this.listener) return;
+    this.done = true;
+    this.listener.onStatus(this.pendingStatus);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function tooLarge(n: number, max: number): Status {
+  return status(Code.RESOURCE_EXHAUSTED, `message length ${n} exceed maximum message size of ${max}`);
+}
+
+function queueFull(max: number): Status {
+  return status(Code.RESOURCE_EXHAUSTED, `ttrpc: receive queue full (${max} unread messages)`);
+}

@@ -1,0 +1,14 @@
+/** ttrpc wire codec: frames, the incremental frame decoder and the protobuf envelopes (pure, no I/O). */
+export { ProtocolError, malformed, messageTooLarge } from './protocol-error.js';
+export {
+  HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType, Flags, type Frame,
+  writeHeader, encodeFrame, readHeaderLength, readHeaderStreamId,
+} from './frame.js';
+export { FrameDecoder, type FrameDecoderOptions, type OversizeInfo } from './decoder.js';
+export {
+  type KeyValue, type Request, type Response,
+  requestSize, writeRequest, encodeRequest, decodeRequest,
+  responseSize, writeResponse, encodeResponse, decodeResponse,
+  statusSize, writeStatus, decodeStatus,
+} from './envelope.js';
+export { encodeRequestFrame, encodeResponseFrame } from './envelope-frame.js';

@@ -1,0 +1,145 @@
+import { type CallRouter, clientStreams } from '../../call/call.js';
+import { Metadata } from '../../metadata/metadata.js';
+import { Code } from '../../status/code.js';
+import { type Status, status } from '../../status/status.js';
+import type { Conn } from '../../transport/conn.js';
+import { FrameDecoder, type OversizeInfo } from './decoder.js';
+import { decodeRequest, encodeResponse } from './envelope.js';
+import { Flags, type Frame, MessageType } from './frame.js';
+import { FrameWriter } from './frame-writer.js';
+import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions } from './options.js';
+import { TtrpcServerCall } from './server-call.js';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * TtrpcServerSession runs the server role of one ttrpc connection. It checks
+ * stream ids (odd, strictly increasing) and answers violations on the
+ * offending id like the Go server, routes Requests through a CallRouter,
+ * delivers Data to streaming calls, answers oversize frames with
+ * RESOURCE_EXHAUSTED while keeping the connection, and cancels every call
+ * when the connection goes away. Data on a unary stream is ignored (the
+ * newest Go server crashes on it; we must not).
+ */
+export class TtrpcServerSession {
+  private readonly streams = new Map<number, TtrpcServerCall>();
+  private readonly writer: FrameWriter;
+  private readonly decoder: FrameDecoder;
+  private readonly opts: ResolvedTtrpcOptions;
+  private lastId = 0;
+  private closed = false;
+  private readonly host;
+  /** ignoredFrames counts frames that were dropped without a reply. */
+  ignoredFrames = 0;
+
+  /** constructor takes over a connection and serves it until it closes. */
+  constructor(
+    private readonly conn: Conn,
+    private readonly router: CallRouter,
+    options?: TtrpcSessionOptions,
+    private readonly onEnd?: () => void,
+  ) {
+    this.opts = resolveTtrpcOptions(options);
+    this.writer = new FrameWriter(conn, this.opts.defer);
+    this.host = {
+      maxMessageLength: this.opts.maxMessageLength,
+      write: (id: number, type: number, flags: number, data: Uint8Array, ack?: () => void) => this.writer.push(id, type, flags, data, ack),
+      release: (id: number) => void this.streams.delete(id),
+    };
+    this.decoder = new FrameDecoder({
+      maxMessageLength: this.opts.maxMessageLength,
+      onFrame: (f) => this.onFrame(f),
+      onOversize: (o) => this.onOversize(o),
+    });
+    conn.start({
+      onData: (chunk) => this.decoder.push(chunk),
+      onClose: () => this.shutdown(),
+      onDrain: () => this.writer.drained(),
+    });
+  }
+
+  /** activeCalls is the number of calls not yet finished. */
+  get activeCalls(): number {
+    return this.streams.size;
+  }
+
+  /** close closes the connection at once; running calls are cancelled. */
+  close(): void {
+    this.writer.flushNow();
+    this.conn.close();
+    this.shutdown();
+  }
+
+  private reply(id: number, s: Status): void {
+    this.writer.push(id, MessageType.Response, 0, encodeResponse({ status: s, payload: EMPTY }));
+  }
+
+  private onFrame(f: Frame): void {
+    if (this.closed) return;
+    if (f.type === MessageType.Request) this.onRequest(f);
+    else if (f.type === MessageType.Data) this.onDataFrame(f);
+    else this.ignoredFrames++;
+  }
+
+  private onRequest(f: Frame): void {
+    const id = f.streamId;
+    if (id % 2 === 0) return this.reply(id, status(Code.INVALID_ARGUMENT, 'StreamID must be odd for client initiated streams'));
+    if (id <= this.lastId) return this.reply(id, status(Code.INVALID_ARGUMENT, 'StreamID cannot be re-used and must increment'));
+    this.lastId = id;
+    let req;
+    try {
+      req = decodeRequest(f.data);
+    } catch (e) {
+      return this.reply(id, status(Code.INVALID_ARGUMENT, `unmarshal request error: ${(e as Error).message}`));
+    }
+    const kind = this.router.lookup(req.service, req.method);
+    if (typeof kind !== 'string') return this.reply(id, kind);
+    const md = new Metadata();
+    for (const kv of req.metadata) md.append(kv.key, kv.value);
+    const deadline = req.timeoutNano !== 0 ? Date.now() + req.timeoutNano / 1e6 : undefined;
+    const call = new TtrpcServerCall(this.host, id, `/${req.service}/${req.method}`, kind, md, deadline, this.conn.remoteAddress, this.opts.maxQueuedMessages, this.opts.maxQueuedBytes);
+    this.streams.set(id, call);
+    if (!clientStreams(kind)) {
+      call.queue.push(req.payload);
+      call.queue.end();
+    } else {
+      if (req.payload.byteLength > 0) call.queue.push(req.payload);
+      if (f.flags & Flags.REMOTE_CLOSED) call.queue.end();
+    }
+    this.router.handle(call);
+  }
+
+  private onDataFrame(f: Frame): void {
+    const call = this.streams.get(f.streamId);
+    if (!call) {
+      if (f.streamId <= this.lastId && f.streamId % 2 === 1) return this.reply(f.streamId, status(Code.INVALID_ARGUMENT, 'StreamID is no longer active'));
+      this.ignoredFrames++;
+      return;
+    }
+    if (!clientStreams(call.kind) || call.queue.isEnded) {
+      this.ignoredFrames++;
+      return;
+    }
+    if ((f.flags & Flags.NO_DATA) === 0 && !call.queue.push(f.data)) {
+      return call.cancelWith(status(Code.RESOURCE_EXHAUSTED, `ttrpc: receive queue full (${this.opts.maxQueuedMessages} unread messages)`), true);
+    }
+    if (f.flags & Flags.REMOTE_CLOSED) call.queue.end();
+  }
+
+  private onOversize(o: OversizeInfo): void {
+    const s = status(Code.RESOURCE_EXHAUSTED, `message length ${o.length} exceed maximum message size of ${this.opts.maxMessageLength}`);
+    const call = this.streams.get(o.streamId);
+    if (call) return call.cancelWith(s, true);
+    this.reply(o.streamId, s);
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const calls = [...this.streams.values()];
+    this.streams.clear();
+    const s = status(Code.CANCELLED, 'ttrpc: connection closed');
+    for (const c of calls) c.cancelWith(s, false);
+    this.onEnd?.();
+  }
+}

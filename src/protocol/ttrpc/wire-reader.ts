@@ -1,0 +1,182 @@
+/**
+ * Minimal protobuf wire reader for the ttrpc envelopes. Every read is bounds
+ * checked; malformed input raises ProtocolError INVALID_ARGUMENT and nothing else.
+ */
+import { malformed } from './protocol-error.js';
+
+/** WireType numbers of the protobuf encoding. */
+export const WIRE_VARINT = 0;
+/** WIRE_FIXED64 is the 8-byte little-endian wire type. */
+export const WIRE_FIXED64 = 1;
+/** WIRE_LEN is the length-delimited wire type (strings, bytes, messages). */
+export const WIRE_LEN = 2;
+/** WIRE_FIXED32 is the 4-byte little-endian wire type. */
+export const WIRE_FIXED32 = 5;
+
+const TWO_32 = 4294967296;
+const TWO_53_HI = 0x200000; // 2^53 / 2^32
+
+const decoder = new TextDecoder('utf-8');
+
+/** WireReader walks protobuf fields of one buffer between `pos` and `end`. */
+export class WireReader {
+  /** buf is the buffer being read. */
+  readonly buf: Uint8Array;
+  /** pos is the offset of the next unread byte. */
+  pos: number;
+  /** end is the offset just past the current message (narrowed for nested messages). */
+  end: number;
+  private lo = 0;
+  private hi = 0;
+
+  /** constructor starts reading `buf` from its first byte. */
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+    this.pos = 0;
+    this.end = buf.length;
+  }
+
+  /** tag reads a field tag and returns it as `field << 3 | wireType`; throws on an invalid tag. */
+  tag(): number {
+    const b = this.buf[this.pos];
+    if (b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      if (b < 8) throw malformed('invalid field number 0');
+      return b;
+    }
+    this.varint();
+    if (this.hi !== 0 || this.lo < 8) throw malformed('invalid field tag');
+    return this.lo;
+  }
+
+  /** length reads the length prefix of a length-delimited field and checks it fits the message. */
+  length(): number {
+    let len: number;
+    const b = this.buf[this.pos];
+    if (b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      len = b;
+    } else {
+      this.varint();
+      if (this.hi !== 0) throw malformed('truncated message (length out of range)');
+      len = this.lo;
+    }
+    if (len > this.end - this.pos) throw malformed('truncated message (length exceeds remaining bytes)');
+    return len;
+  }
+
+  /** bytes reads a length-delimited field as a zero-copy view. */
+  bytes(): Uint8Array {
+    const len = this.length();
+    const start = this.pos;
+    this.pos = start + len;
+    return this.buf.subarray(start, start + len);
+  }
+
+  /** string reads a length-delimited field as UTF-8 text (invalid sequences become U+FFFD). */
+  string(): string {
+    const len = this.length();
+    const start = this.pos;
+    this.pos = start + len;
+    return len === 0 ? '' : decoder.decode(this.buf.subarray(start, start + len));
+  }
+
+  /** int32 reads a varint and truncates it to a signed 32-bit value, as Go does for int32 fields. */
+  int32(): number {
+    const b = this.buf[this.pos];
+    if (b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return b;
+    }
+    this.varint();
+    return this.lo | 0;
+  }
+
+  /**
+   * int64 reads a varint as a signed 64-bit value. Values with magnitude up to
+   * 2^53 are exact; larger ones are clamped to ±Number.MAX_SAFE_INTEGER.
+   */
+  int64(): number {
+    const b = this.buf[this.pos];
+    if (b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return b;
+    }
+    this.varint();
+    let lo = this.lo;
+    let hi = this.hi;
+    const negative = hi >= 0x80000000;
+    if (negative) {
+      lo = (~lo + 1) >>> 0;
+      hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+    }
+    const magnitude = hi > TWO_53_HI || (hi === TWO_53_HI && lo !== 0) ? Number.MAX_SAFE_INTEGER : hi * TWO_32 + lo;
+    return negative ? -magnitude : magnitude;
+  }
+
+  /** skip steps over one field value of the given wire type; groups and unknown wire types are errors. */
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WIRE_VARINT:
+        this.varint();
+        return;
+      case WIRE_FIXED64:
+        this.advance(8);
+        return;
+      case WIRE_LEN:
+        this.pos += this.length();
+        return;
+      case WIRE_FIXED32:
+        this.advance(4);
+        return;
+      case 3:
+      case 4:
+        throw malformed('groups are not supported');
+      default:
+        throw malformed(`invalid wire type ${wireType}`);
+    }
+  }
+
+  private advance(n: number): void {
+    if (n > this.end - this.pos) throw malformed('truncated message (fixed-size field)');
+    this.pos += n;
+  }
+
+  /** varint reads one varint of up to 10 bytes into the unsigned halves lo/hi. */
+  private varint(): void {
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    let b = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) throw malformed('truncated varint');
+      b = buf[pos++];
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) return this.done(pos, lo, 0);
+    }
+    if (pos >= end) throw malformed('truncated varint');
+    b = buf[pos++];
+    lo |= (b & 0x0f) << 28;
+    hi = (b & 0x7f) >> 4;
+    if (b < 0x80) return this.done(pos, lo, hi);
+    for (let shift = 3; shift < 31; shift += 7) {
+      if (pos >= end) throw malformed('truncated varint');
+      b = buf[pos++];
+      hi |= (b & 0x7f) << shift;
+      if (b < 0x80) return this.done(pos, lo, hi);
+    }
+    if (pos >= end) throw malformed('truncated varint');
+    b = buf[pos++];
+    if (b > 1) throw malformed('varint overflows 64 bits');
+    hi |= b << 31;
+    return this.done(pos, lo, hi);
+  }
+
+  private done(pos: number, lo: number, hi: number): void {
+    this.pos = pos;
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+  }
+}

@@ -1,0 +1,48 @@
+/** ConnHandler receives what a connection delivers; set once through Conn.start(). */
+export interface ConnHandler {
+  /** onData receives one chunk of bytes, in order. The chunk is owned by the handler. */
+  onData(chunk: Uint8Array): void;
+  /** onClose runs once when the connection is gone (error set when it failed rather than ended). */
+  onClose(error?: Error): void;
+  /** onDrain runs when a write buffer that was over its high-water mark has emptied. */
+  onDrain?(): void;
+}
+
+/** ConnKind names the transport beneath a connection. */
+export type ConnKind = 'tcp' | 'unix' | 'pipe';
+
+/**
+ * Conn is the minimal connection contract every transport implements: a duplex
+ * of byte chunks. Bytes are delivered asynchronously: a write never re-enters
+ * the writer through the peer's handler.
+ */
+export interface Conn {
+  /** kind names the transport. */
+  readonly kind: ConnKind;
+  /** localAddress is this end's address in reactor-rpc address syntax. */
+  readonly localAddress: string;
+  /** remoteAddress is the peer's address in reactor-rpc address syntax. */
+  readonly remoteAddress: string;
+  /** closed is true once the connection is gone. */
+  readonly closed: boolean;
+  /** start begins delivering data and close events to the handler; call it once. */
+  start(handler: ConnHandler): void;
+  /** write queues bytes; returns false when buffered bytes exceed the high-water mark (wait for onDrain). */
+  write(data: Uint8Array): boolean;
+  /** writev queues several chunks as one write. */
+  writev(chunks: readonly Uint8Array[]): boolean;
+  /** close flushes queued writes, then closes both directions. */
+  close(): void;
+  /** destroy closes at once, dropping queued writes. */
+  destroy(error?: Error): void;
+}
+
+/** Listener accepts connections; it is what a Server listens on. */
+export interface Listener {
+  /** address is the listener's address in reactor-rpc address syntax (port resolved). */
+  readonly address: string;
+  /** onConnection sets the one callback that receives accepted connections. */
+  onConnection(cb: (conn: Conn) => void): void;
+  /** close stops accepting; connections already open are left alone. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import { Code } from '../status/code.js';
+import { RpcError } from '../status/rpc-error.js';
+import { parseAddress } from './address.js';
+import type { Conn, Listener } from './conn.js';
+import { findPipeListener, PipeListener } from './pipe-listener.js';
+import { type DialOptions, dialSocket } from './socket-dial.js';
+import { listenSocket } from './socket-listener.js';
+
+export type { DialOptions } from './socket-dial.js';
+
+/**
+ * dial connects to an address string (tcp://, unix://, unix-abstract:, or
+ * pipe:<name> for a PipeListener of this process) or directly to a
+ * PipeListener. Rejects with RpcError: INVALID_ARGUMENT for a bad address,
+ * UNAVAILABLE when nothing listens (with the system's error text),
+ * DEADLINE_EXCEEDED on timeout, CANCELLED when the signal aborts.
+ */
+export function dial(target: string | PipeListener, options: DialOptions = {}): Promise<Conn> {
+  if (typeof target !== 'string') return target.dial(options);
+  let a;
+  try {
+    a = parseAddress(target);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (a.kind !== 'pipe') return dialSocket(a, options);
+  const l = findPipeListener(a.name);
+  if (l === undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, `dial ${target}: no pipe listener with that name`));
+  return l.dial(options);
+}
+
+/**
+ * listen opens a Listener on an address string (pipe:<name> creates and
+ * registers a PipeListener); a Listener object is returned as is. Rejects
+ * with RpcError INVALID_ARGUMENT for a bad address, UNAVAILABLE when the
+ * address is in use or the system refuses.
+ */
+export async function listen(target: string | Listener): Promise<Listener> {
+  if (typeof target !== 'string') return target;
+  const a = parseAddress(target);
+  if (a.kind === 'pipe') return new PipeListener({ name: a.name });
+  return listenSocket(a);
+}
