@@ -5,63 +5,65 @@
 // (and its subpaths) and every Node builtin stays external.
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+/** here resolves a path relative to the package root, so the build works from any working directory. */
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+
+const pkg = JSON.parse(readFileSync(here('./package.json'), 'utf8'));
 const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const builtins = new Set(builtinModules);
 
 /** external keeps dependencies, their subpaths and Node builtins out of the bundle. */
-function external(id) {
+export function external(id) {
   if (id.startsWith('node:') || builtins.has(id) || builtins.has(id.split('/')[0])) return true;
   return dependencies.some((dep) => id === dep || id.startsWith(`${dep}/`));
 }
+
+const TSCONFIG = here('./tsconfig.json');
 
 /** SOURCES are the files the build compiles (tests, benches and examples are left out). */
 const SOURCES = ['src/**/*.ts', 'reactors/**/*.ts', 'generated/**/*.d.ts'];
 
 /** compile is the TypeScript step of the JavaScript builds (types come from the dts build). */
-function compile() {
+function compile(outDir) {
   return typescript({
-    tsconfig: './tsconfig.json',
+    tsconfig: TSCONFIG,
     include: SOURCES,
-    compilerOptions: { noEmit: false, declaration: false, declarationMap: false, sourceMap: false, outDir: 'dist', removeComments: false },
-    noForceEmit: false,
+    filterRoot: here('.'),
+    compilerOptions: { noEmit: false, declaration: false, declarationMap: false, sourceMap: false, outDir },
   });
 }
 
-const onwarn = (warning, warn) => {
-  // Circular imports between sibling modules are legal ESM and intentional in a few places.
-  if (warning.code === 'CIRCULAR_DEPENDENCY') return;
-  warn(warning);
-};
-
-export default [
-  {
-    input: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
-    external,
-    onwarn,
-    plugins: [compile()],
-    output: {
-      dir: 'dist',
-      format: 'es',
-      entryFileNames: '[name].js',
-      chunkFileNames: 'chunks/[name]-[hash].js',
+/** buildConfigs returns the three builds, writing into `outDir` (tests build into a scratch directory). */
+export function buildConfigs(outDir = here('./dist')) {
+  return [
+    {
+      input: { index: here('./src/index.ts'), cli: here('./src/cli/main.ts') },
+      external,
+      plugins: [compile(outDir)],
+      output: {
+        dir: outDir,
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+      },
     },
-  },
-  {
-    input: 'src/index.ts',
-    external,
-    onwarn,
-    plugins: [compile()],
-    output: { file: 'dist/index.cjs', format: 'cjs', exports: 'named', interop: 'auto' },
-  },
-  {
-    input: 'src/index.ts',
-    external,
-    onwarn,
-    plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true } })],
-    output: { file: 'dist/index.d.ts', format: 'es' },
-  },
-];
+    {
+      input: here('./src/index.ts'),
+      external,
+      plugins: [compile(outDir)],
+      output: { file: `${outDir}/index.cjs`, format: 'cjs', exports: 'named', interop: 'auto' },
+    },
+    {
+      input: here('./src/index.ts'),
+      external,
+      plugins: [dts({ tsconfig: TSCONFIG, compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true } })],
+      output: { file: `${outDir}/index.d.ts`, format: 'es' },
+    },
+  ];
+}
+
+export default buildConfigs();

@@ -31,6 +31,7 @@ export class Scheduler {
   private turnPending = false;
   private hooksWanted = false;
   private running = false;
+  private deferring = false;
 
   /** constructor resolves the options; throws RangeError/TypeError for invalid ones (see SchedulerOptions). */
   constructor(options: SchedulerOptions = {}) {
@@ -121,11 +122,20 @@ export class Scheduler {
   private wake(): void {
     if (this.turnPending) return;
     this.turnPending = true;
-    this.deferredTurn();
+    this.deferring = true;
+    try {
+      this.defer(this.deferredTurn);
+    } finally {
+      this.deferring = false;
+    }
   }
 
   private readonly deferredTurn = (): void => {
     this.turnPending = false;
+    if (this.deferring) {
+      // Running here would run reactions inside the code that queued them.
+      throw new Error('Scheduler: the Defer ran its callback synchronously; a Defer must run it later');
+    }
     if (this.running) {
       // A Defer that runs its callback synchronously (or a test stepping a
       // turn from inside a reaction): never nest a turn, try again later.

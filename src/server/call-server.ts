@@ -33,10 +33,11 @@ export class CallServer {
     return l.address;
   }
 
-  /** accept serves one already-open connection. */
-  accept(conn: Conn): void {
+  /** accept serves one already-open connection and returns its session. */
+  accept(conn: Conn): TtrpcServerSession {
     const session: TtrpcServerSession = new TtrpcServerSession(conn, this.router, this.options.ttrpc, () => this.sessions.delete(session));
     this.sessions.add(session);
+    return session;
   }
 
   /** connections is the number of open connections. */

@@ -25,7 +25,7 @@ export function dial(target: string | PipeListener, options: DialOptions = {}): 
   }
   if (a.kind !== 'pipe') return dialSocket(a, options);
   const l = findPipeListener(a.name);
-  if (l === undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, `dial ${target}: no pipe listener with that name`));
+  if (l === undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, `dial ${target}: no open pipe listener by that name (closed or never opened)`));
   return l.dial(options);
 }
 

@@ -1,6 +1,7 @@
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import type { Conn, Listener } from './conn.js';
+import { dialAborted } from './dial-errors.js';
 import { DEFAULT_PIPE_HIGH_WATER_MARK, PipeConn } from './pipe.js';
 
 /** PipeListenerOptions configures an in-memory listener. */
@@ -63,7 +64,7 @@ export class PipeListener implements Listener {
   /** dial connects a new pipe; rejects with RpcError UNAVAILABLE once the listener is closed. */
   dial(options: { signal?: AbortSignal } = {}): Promise<Conn> {
     if (this.isClosed) return Promise.reject(new RpcError(Code.UNAVAILABLE, `dial ${this.address}: listener is closed`));
-    if (options.signal?.aborted) return Promise.reject(RpcError.from(options.signal.reason, Code.CANCELLED));
+    if (options.signal?.aborted) return Promise.reject(dialAborted(this.address, options.signal.reason));
     const [client, server] = PipeConn.pair(this.address, this.hwm);
     // The server end is handed over on a later turn, as a socket accept would be.
     setImmediate(() => this.accept(server));

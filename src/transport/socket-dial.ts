@@ -3,6 +3,7 @@ import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Address, formatAddress } from './address.js';
 import type { Conn } from './conn.js';
+import { dialAborted } from './dial-errors.js';
 import { SocketConn, tcpConnAddresses } from './socket-conn.js';
 import { socketPath } from './socket-listener.js';
 
@@ -22,7 +23,7 @@ export interface DialOptions {
 export function dialSocket(a: Address & { kind: 'tcp' | 'unix' | 'unix-abstract' }, options: DialOptions = {}): Promise<Conn> {
   const target = formatAddress(a);
   const { signal, timeoutMs } = options;
-  if (signal?.aborted) return Promise.reject(RpcError.from(signal.reason, Code.CANCELLED));
+  if (signal?.aborted) return Promise.reject(dialAborted(target, signal.reason));
   return new Promise<Conn>((resolve, reject) => {
     const socket: Socket = a.kind === 'tcp' ? connect({ host: a.host, port: a.port }) : connect({ path: socketPath(a) });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -41,10 +42,7 @@ export function dialSocket(a: Address & { kind: 'tcp' | 'unix' | 'unix-abstract'
     const onError = (err: Error): void => {
       fail(new RpcError(Code.UNAVAILABLE, `dial ${target}: ${err.message}`, [], undefined, { cause: err }));
     };
-    const onAbort = (): void => {
-      const e = RpcError.from(signal!.reason, Code.CANCELLED);
-      fail(new RpcError(e.code, `dial ${target}: ${e.rawMessage}`, [], undefined, { cause: signal!.reason }));
-    };
+    const onAbort = (): void => fail(dialAborted(target, signal!.reason));
     const onConnect = (): void => {
       cleanup();
       socket.pause();

@@ -33,6 +33,7 @@ class SocketListener implements Listener {
     server.on('error', () => {});
   }
 
+  /** onConnection sets the callback for accepted connections; earlier ones are handed over now. */
   onConnection(cb: (conn: Conn) => void): void {
     this.callback = cb;
     const waiting = this.backlog;
@@ -40,6 +41,7 @@ class SocketListener implements Listener {
     for (const c of waiting) cb(c);
   }
 
+  /** close stops accepting; open connections are left alone, unaccepted ones are reset. */
   close(): Promise<void> {
     if (this.isClosed) return Promise.resolve();
     this.isClosed = true;

@@ -39,6 +39,8 @@ export class FrameDecoder {
   private offset = 0;
   private available = 0;
   private failure: DrpcProtocolError | undefined;
+  /** spanning is the parsed header of a frame that spans chunks and is still incomplete. */
+  private spanning: FrameHeader | undefined;
   private readonly maxFrameSize: number;
   private readonly scratch = new Uint8Array(MAX_FRAME_HEADER_SIZE);
 
@@ -89,16 +91,22 @@ export class FrameDecoder {
   }
 
   private readFrame(): Frame | undefined {
-    if (this.available < MIN_FRAME_SIZE) return undefined;
-    const chunk = this.chunks[this.head]!;
-    const parsed = parseFrame(chunk, this.offset, this.maxFrameSize);
-    if (parsed) {
-      this.skip(parsed.next - this.offset);
-      return parsed.frame;
+    let header = this.spanning;
+    if (!header) {
+      if (this.available < MIN_FRAME_SIZE) return undefined;
+      const chunk = this.chunks[this.head]!;
+      const parsed = parseFrame(chunk, this.offset, this.maxFrameSize);
+      if (parsed) {
+        this.skip(parsed.next - this.offset);
+        return parsed.frame;
+      }
+      if (chunk.length - this.offset === this.available) return undefined;
+      header = this.peekHeader();
+      if (!header) return undefined;
+      this.spanning = header;
     }
-    if (chunk.length - this.offset === this.available) return undefined;
-    const header = this.peekHeader();
-    if (!header || this.available < header.headerSize + header.length) return undefined;
+    if (this.available < header.headerSize + header.length) return undefined;
+    this.spanning = undefined;
     this.skip(header.headerSize);
     return frameFromHeader(header, this.take(header.length));
   }

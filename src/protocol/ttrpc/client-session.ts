@@ -53,6 +53,11 @@ export class TtrpcClientSession implements ClientTransport {
     return this.closeStatus !== undefined;
   }
 
+  /** writeStats counts frames written and the coalesced connection writes that carried them. */
+  get writeStats(): { frames: number; writes: number } {
+    return { frames: this.writer.framesWritten, writes: this.writer.writes };
+  }
+
   /** openStreams is the number of calls waiting for frames. */
   get openStreams(): number {
     return this.streams.size;

@@ -1,11 +1,12 @@
 /**
  * Whole-frame encoders for the envelopes: header and envelope are written into
- * one exactly sized allocation, and the size limit is checked before anything
- * is allocated.
+ * one exactly sized array (small ones are views into a pooled slab, see
+ * slab.ts), and the size limit is checked before anything is allocated.
  */
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType, writeHeader } from './frame.js';
 import { type Request, type Response, requestSize, responseSize, writeRequest, writeResponse } from './envelope.js';
 import { messageTooLarge } from './protocol-error.js';
+import { allocate } from './slab.js';
 
 /**
  * encodeRequestFrame returns a complete Request frame (header + envelope).
@@ -15,7 +16,7 @@ import { messageTooLarge } from './protocol-error.js';
 export function encodeRequestFrame(streamId: number, flags: number, req: Request, max: number = MAX_MESSAGE_LENGTH): Uint8Array {
   const size = requestSize(req);
   if (size > max) throw messageTooLarge(size, max);
-  const out = new Uint8Array(HEADER_LENGTH + size);
+  const out = allocate(HEADER_LENGTH + size);
   writeHeader(out, 0, size, streamId, MessageType.Request, flags, max);
   writeRequest(out, HEADER_LENGTH, req);
   return out;
@@ -29,7 +30,7 @@ export function encodeRequestFrame(streamId: number, flags: number, req: Request
 export function encodeResponseFrame(streamId: number, res: Response, max: number = MAX_MESSAGE_LENGTH): Uint8Array {
   const size = responseSize(res);
   if (size > max) throw messageTooLarge(size, max);
-  const out = new Uint8Array(HEADER_LENGTH + size);
+  const out = allocate(HEADER_LENGTH + size);
   writeHeader(out, 0, size, streamId, MessageType.Response, 0, max);
   writeResponse(out, HEADER_LENGTH, res);
   return out;

@@ -14,6 +14,7 @@ import {
   bytesFieldSize, checkInt64, int64Size, stringFieldSize, varintSize,
   writeBytesField, writeInt64, writeStringField, writeVarint32,
 } from './wire-writer.js';
+import { allocate } from './slab.js';
 
 /** KeyValue is one `ttrpc.KeyValue` metadata entry. */
 export interface KeyValue {
@@ -135,9 +136,9 @@ export function writeRequest(target: Uint8Array, offset: number, req: Request): 
   return pos;
 }
 
-/** encodeRequest returns the Request encoded into an exactly sized buffer; throws ProtocolError for unencodable values. */
+/** encodeRequest returns the Request in an exactly sized array (small ones are views into a pooled slab); throws ProtocolError for unencodable values. */
 export function encodeRequest(req: Request): Uint8Array {
-  const out = new Uint8Array(requestSize(req));
+  const out = allocate(requestSize(req));
   writeRequest(out, 0, req);
   return out;
 }
@@ -153,8 +154,8 @@ export function decodeRequest(data: Uint8Array): Request {
   while (r.pos < r.end) {
     const tag = r.tag();
     switch (tag) {
-      case TAG_1_LEN: service = r.string(); break;
-      case TAG_2_LEN: method = r.string(); break;
+      case TAG_1_LEN: service = r.internedString(); break;
+      case TAG_2_LEN: method = r.internedString(); break;
       case TAG_3_LEN: payload = r.bytes(); break;
       case TAG_4_VARINT: timeoutNano = r.int64(); break;
       case TAG_5_LEN: metadata.push(readKeyValue(r)); break;
@@ -172,7 +173,7 @@ function readKeyValue(r: WireReader): KeyValue {
   let value = '';
   while (r.pos < r.end) {
     const tag = r.tag();
-    if (tag === TAG_1_LEN) key = r.string();
+    if (tag === TAG_1_LEN) key = r.internedString();
     else if (tag === TAG_2_LEN) value = r.string();
     else r.skip(tag & 7);
   }
@@ -203,9 +204,9 @@ export function writeResponse(target: Uint8Array, offset: number, res: Response)
   return pos;
 }
 
-/** encodeResponse returns the Response encoded into an exactly sized buffer; throws ProtocolError for unencodable values. */
+/** encodeResponse returns the Response in an exactly sized array (small ones are views into a pooled slab); throws ProtocolError for unencodable values. */
 export function encodeResponse(res: Response): Uint8Array {
-  const out = new Uint8Array(responseSize(res));
+  const out = allocate(responseSize(res));
   writeResponse(out, 0, res);
   return out;
 }
@@ -260,7 +261,7 @@ function readAny(r: WireReader): StatusDetail {
   let value = EMPTY;
   while (r.pos < r.end) {
     const tag = r.tag();
-    if (tag === TAG_1_LEN) typeUrl = r.string();
+    if (tag === TAG_1_LEN) typeUrl = r.internedString();
     else if (tag === TAG_2_LEN) value = r.bytes();
     else r.skip(tag & 7);
   }

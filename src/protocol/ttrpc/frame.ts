@@ -13,6 +13,7 @@
  */
 import { Code } from '../../status/code.js';
 import { ProtocolError, messageTooLarge } from './protocol-error.js';
+import { allocate } from './slab.js';
 
 /** HEADER_LENGTH is the size of a ttrpc frame header in bytes. */
 export const HEADER_LENGTH = 10;
@@ -89,14 +90,14 @@ export function writeHeader(
 }
 
 /**
- * encodeFrame returns header + data as one new buffer of exactly
- * `HEADER_LENGTH + data.length` bytes. Throws ProtocolError RESOURCE_EXHAUSTED
+ * encodeFrame returns header + data as one array of exactly
+ * `HEADER_LENGTH + data.length` bytes (small ones are views into a pooled slab). Throws ProtocolError RESOURCE_EXHAUSTED
  * (nothing is encoded) when data is longer than `max`, INVALID_ARGUMENT for
  * out-of-range header fields.
  */
 export function encodeFrame(streamId: number, type: number, flags: number, data: Uint8Array, max: number = MAX_MESSAGE_LENGTH): Uint8Array {
   if (data.length > max) throw messageTooLarge(data.length, max);
-  const out = new Uint8Array(HEADER_LENGTH + data.length);
+  const out = allocate(HEADER_LENGTH + data.length);
   writeHeader(out, 0, data.length, streamId, type, flags, max);
   out.set(data, HEADER_LENGTH);
   return out;

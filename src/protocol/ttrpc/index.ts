@@ -12,3 +12,4 @@ export {
   statusSize, writeStatus, decodeStatus,
 } from './envelope.js';
 export { encodeRequestFrame, encodeResponseFrame } from './envelope-frame.js';
+export { allocate } from './slab.js';

@@ -52,10 +52,21 @@ export class TtrpcServerSession {
       onOversize: (o) => this.onOversize(o),
     });
     conn.start({
-      onData: (chunk) => this.decoder.push(chunk),
+      onData: (chunk) => {
+        try {
+          this.decoder.push(chunk);
+        } catch (e) {
+          conn.destroy(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
       onClose: () => this.shutdown(),
       onDrain: () => this.writer.drained(),
     });
+  }
+
+  /** writeStats counts frames written and the coalesced connection writes that carried them. */
+  get writeStats(): { frames: number; writes: number } {
+    return { frames: this.writer.framesWritten, writes: this.writer.writes };
   }
 
   /** activeCalls is the number of calls not yet finished. */
@@ -111,11 +122,8 @@ export class TtrpcServerSession {
 
   private onDataFrame(f: Frame): void {
     const call = this.streams.get(f.streamId);
-    if (!call) {
-      if (f.streamId <= this.lastId && f.streamId % 2 === 1) return this.reply(f.streamId, status(Code.INVALID_ARGUMENT, 'StreamID is no longer active'));
-      this.ignoredFrames++;
-      return;
-    }
+    // Like the newest Go server: Data for an unknown or finished stream is answered on that id.
+    if (!call) return this.reply(f.streamId, status(Code.INVALID_ARGUMENT, 'StreamID is no longer active'));
     if (!clientStreams(call.kind) || call.queue.isEnded) {
       this.ignoredFrames++;
       return;

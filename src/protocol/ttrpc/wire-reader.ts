@@ -4,7 +4,7 @@
  */
 import { malformed } from './protocol-error.js';
 
-/** WireType numbers of the protobuf encoding. */
+/** WIRE_VARINT is the varint wire type. */
 export const WIRE_VARINT = 0;
 /** WIRE_FIXED64 is the 8-byte little-endian wire type. */
 export const WIRE_FIXED64 = 1;
@@ -17,6 +17,15 @@ const TWO_32 = 4294967296;
 const TWO_53_HI = 0x200000; // 2^53 / 2^32
 
 const decoder = new TextDecoder('utf-8');
+
+// Direct-mapped cache of short decoded strings: service and method names and
+// metadata keys repeat on nearly every Request, and comparing a few bytes is
+// much cheaper than a TextDecoder call.
+const CACHE_SLOTS = 256;
+const SHORT_ASCII = 8;
+const CACHE_MAX_BYTES = 64;
+const cacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CACHE_SLOTS).fill(undefined);
+const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
 
 /** WireReader walks protobuf fields of one buffer between `pos` and `end`. */
 export class WireReader {
@@ -78,7 +87,42 @@ export class WireReader {
     const len = this.length();
     const start = this.pos;
     this.pos = start + len;
-    return len === 0 ? '' : decoder.decode(this.buf.subarray(start, start + len));
+    if (len <= SHORT_ASCII) {
+      // Very short ASCII text: a JS loop beats the fixed cost of a TextDecoder call.
+      const buf = this.buf;
+      let text = '';
+      for (let i = start; i < start + len; i++) {
+        const c = buf[i];
+        if (c >= 0x80) return decoder.decode(buf.subarray(start, start + len));
+        text += String.fromCharCode(c);
+      }
+      return text;
+    }
+    return decoder.decode(this.buf.subarray(start, start + len));
+  }
+
+  /** internedString reads a string field like `string`, serving repeated short values from a small cache. */
+  internedString(): string {
+    const len = this.length();
+    const buf = this.buf;
+    const start = this.pos;
+    const end = start + len;
+    this.pos = end;
+    if (len === 0) return '';
+    if (len > CACHE_MAX_BYTES) return decoder.decode(buf.subarray(start, end));
+    let h = len;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const slot = (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+    const cached = cacheBytes[slot];
+    if (cached !== undefined && cached.length === len) {
+      let j = 0;
+      while (j < len && cached[j] === buf[start + j]) j++;
+      if (j === len) return cacheText[slot];
+    }
+    const text = decoder.decode(buf.subarray(start, end));
+    cacheBytes[slot] = buf.slice(start, end);
+    cacheText[slot] = text;
+    return text;
   }
 
   /** int32 reads a varint and truncates it to a signed 32-bit value, as Go does for int32 fields. */
@@ -123,9 +167,11 @@ export class WireReader {
       case WIRE_FIXED64:
         this.advance(8);
         return;
-      case WIRE_LEN:
-        this.pos += this.length();
+      case WIRE_LEN: {
+        const len = this.length(); // read first: it advances pos past the prefix
+        this.pos += len;
         return;
+      }
       case WIRE_FIXED32:
         this.advance(4);
         return;
