@@ -50,6 +50,32 @@ function runFile(file) {
   });
 }
 
+// Whole-suite runs first type-check the project and build dist/ (the CLI
+// tests spawn bin/reactor-rpc.mjs, which runs the build); each counts as one test.
+function runStep(name, args) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      if (code === 0) passed++;
+      else {
+        failed++;
+        problems.push(`--- ${name} (exit ${code})\n${out}`);
+      }
+      console.log(`${code === 0 ? 'ok  ' : 'FAIL'} [${name}]  (${secs}s)`);
+      resolve();
+    });
+  });
+}
+if (filters.length === 0) {
+  await runStep('typecheck', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
+  await runStep('build', [join(root, 'node_modules/rollup/dist/bin/rollup'), '-c']);
+}
+
 const queue = [...files];
 await Promise.all(
   Array.from({ length: parallel }, async () => {

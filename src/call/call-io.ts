@@ -62,8 +62,6 @@ export class CallIO implements CallListener {
 
   /** onStatus implements CallListener. */
   onStatus(status: Status): void {
-    this.ended = true;
-    for (const r of this.readers.splice(0)) r(null);
     for (const w of this.writers.splice(0)) w(false);
     this.resolveStatus(status);
   }

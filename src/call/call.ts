@@ -34,10 +34,11 @@ export interface CallListener {
   /** onWritable acknowledges one send() (ok=false: the message could not be sent), in send order. */
   onWritable(ok: boolean): void;
   /**
-   * onStatus ends the call, exactly once, after every other event of the call.
-   * A status received from the peer waits until queued messages were delivered
-   * (or skipped); a local failure (cancel, deadline, lost connection, overflow)
-   * drops them and arrives at once.
+   * onStatus reports the call's final status, exactly once. On a client it
+   * arrives as soon as the status is known: messages the peer sent before it
+   * stay readable through request() (a local failure — cancel, deadline, lost
+   * connection, overflow — drops them). On a server it arrives once the
+   * terminal frame was written after finish().
    */
   onStatus(status: Status): void;
   /** onCancelled (server side) tells that the call was cancelled by the peer, the deadline or a lost connection. */
@@ -60,7 +61,7 @@ export interface CallBase {
 
 /** ClientCall is the client's end of one call. */
 export interface ClientCall extends CallBase {
-  /** skipUnread drops queued and future messages, so onStatus is not held back by unread messages. */
+  /** skipUnread drops queued and future messages (for a consumer that stops reading). */
   skipUnread(): void;
   /** closeSend tells the server no more messages follow (no-op for a unary request already sent). */
   closeSend(): void;
@@ -104,8 +105,12 @@ export interface ClientTransport {
 
 /** ServerCallHandler receives new server calls from a session and tells the session which methods exist. */
 export interface CallRouter {
-  /** lookup returns the kind of a registered method, or an error status (UNIMPLEMENTED) for an unknown one. */
-  lookup(service: string, method: string): MethodKind | Status;
+  /**
+   * lookup returns the kind of a registered method, or an error status
+   * (UNIMPLEMENTED) for an unknown one. `hint` is the shape the wire suggests
+   * (ttrpc request flags), used for methods routed to a generic handler.
+   */
+  lookup(service: string, method: string, hint?: MethodKind): MethodKind | Status;
   /** handle receives a new call for a method that lookup accepted. */
   handle(call: ServerCall): void;
 }

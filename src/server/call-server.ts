@@ -1,13 +1,51 @@
 import type { CallRouter } from '../call/call.js';
 import { TtrpcServerSession } from '../protocol/ttrpc/server-session.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
-import type { Conn, Listener } from '../transport/conn.js';
+import { DrpcServerSession } from '../protocol/drpc/server-session.js';
+import { DrpcMuxServerSession } from '../protocol/drpc/mux-server-session.js';
+import type { DrpcServerSessionBase } from '../protocol/drpc/server-session-base.js';
+import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
+import type { Conn, ConnHandler, Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
+
+/** ServerProtocol selects what a CallServer speaks: one protocol, or 'auto' to tell ttrpc from drpc per connection. */
+export type ServerProtocol = 'ttrpc' | 'drpc' | 'auto';
 
 /** CallServerOptions configure a CallServer. */
 export interface CallServerOptions {
+  /** protocol is what connections speak (default 'ttrpc'); see sniffProtocol for 'auto'. */
+  protocol?: ServerProtocol;
+  /** multiplex serves drpc connections multiplexed (many concurrent streams; the client must multiplex too). */
+  multiplex?: boolean;
   /** ttrpc holds the per-connection session options. */
   ttrpc?: TtrpcSessionOptions;
+  /** drpc holds the per-connection drpc session options. */
+  drpc?: DrpcSessionOptions;
+}
+
+/** ServerSession is a protocol session serving one connection. */
+export type ServerSession = TtrpcServerSession | DrpcServerSessionBase;
+
+/** DRPC_MIGRATE_HEADER is the prefix drpcmigrate clients may send before drpc traffic (`DRPC!!!1`). */
+const DRPC_MIGRATE_HEADER = new TextEncoder().encode('DRPC!!!1');
+
+/**
+ * sniffProtocol tells ttrpc from drpc by a connection's first bytes; it needs
+ * at most 8. A ttrpc frame starts with a 4-byte big-endian length of at most
+ * 4 MiB, so its first byte is always 0; a drpc frame starts with a flag byte,
+ * and flag 0 (kind 0) is never valid drpc (Invoke is 0x03, InvokeMetadata
+ * 0x0f, and other first bytes are drpc errors the drpc session reports). So
+ * 0x00 means ttrpc and anything else drpc, decided on one byte. The one
+ * exception is the 8-byte `DRPC!!!1` prefix of drpcmigrate clients: while the
+ * bytes match it, more are awaited; a full match is drpc with `skip: 8`
+ * (the prefix is stripped). Returns undefined when more bytes are needed.
+ */
+export function sniffProtocol(head: Uint8Array): { protocol: 'ttrpc' | 'drpc'; skip: number } | undefined {
+  if (head.length === 0) return undefined;
+  if (head[0] === 0) return { protocol: 'ttrpc', skip: 0 };
+  const n = Math.min(head.length, DRPC_MIGRATE_HEADER.length);
+  for (let i = 0; i < n; i++) if (head[i] !== DRPC_MIGRATE_HEADER[i]) return { protocol: 'drpc', skip: 0 };
+  return n === DRPC_MIGRATE_HEADER.length ? { protocol: 'drpc', skip: n } : undefined;
 }
 
 /**
@@ -17,7 +55,8 @@ export interface CallServerOptions {
  */
 export class CallServer {
   private readonly listeners: Listener[] = [];
-  private readonly sessions = new Set<TtrpcServerSession>();
+  private readonly sessions = new Set<ServerSession>();
+  private readonly sniffing = new Set<Conn>();
 
   /** constructor binds the router that receives calls. */
   constructor(
@@ -33,21 +72,77 @@ export class CallServer {
     return l.address;
   }
 
-  /** accept serves one already-open connection and returns its session. */
-  accept(conn: Conn): TtrpcServerSession {
-    const session: TtrpcServerSession = new TtrpcServerSession(conn, this.router, this.options.ttrpc, () => this.sessions.delete(session));
-    this.sessions.add(session);
-    return session;
+  /** accept serves one already-open connection; returns its session, or undefined while 'auto' waits for the first bytes. */
+  accept(conn: Conn): ServerSession | undefined {
+    const protocol = this.options.protocol ?? 'ttrpc';
+    if (protocol !== 'auto') return this.serve(conn, protocol);
+    this.sniffing.add(conn);
+    sniff(conn, (protocol, replay) => {
+      this.sniffing.delete(conn);
+      if (protocol) this.serve(replay, protocol);
+    });
+    return undefined;
   }
 
   /** connections is the number of open connections. */
   get connections(): number {
-    return this.sessions.size;
+    return this.sessions.size + this.sniffing.size;
   }
 
   /** close stops accepting and closes every connection (running calls are cancelled). */
   async close(): Promise<void> {
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
     for (const s of [...this.sessions]) s.close();
+    for (const c of [...this.sniffing]) c.close();
   }
+
+  private serve(conn: Conn, protocol: 'ttrpc' | 'drpc'): ServerSession {
+    const done = () => this.sessions.delete(session);
+    let session: ServerSession;
+    if (protocol === 'ttrpc') session = new TtrpcServerSession(conn, this.router, this.options.ttrpc, done);
+    else if (this.options.multiplex) session = new DrpcMuxServerSession(conn, this.router, this.options.drpc, done);
+    else session = new DrpcServerSession(conn, this.router, this.options.drpc, done);
+    if (!conn.closed) this.sessions.add(session);
+    return session;
+  }
+}
+
+/** sniff reads a connection's first bytes and hands it over (with those bytes replayed) once sniffProtocol decides; undefined protocol: closed first. */
+function sniff(conn: Conn, decided: (protocol: 'ttrpc' | 'drpc' | undefined, replay: Conn) => void): void {
+  let head = new Uint8Array(0);
+  let target: ConnHandler | undefined;
+  const replay: Conn = {
+    kind: conn.kind,
+    localAddress: conn.localAddress,
+    remoteAddress: conn.remoteAddress,
+    get closed() {
+      return conn.closed;
+    },
+    start(handler) {
+      target = handler;
+      if (head.length > 0) handler.onData(head);
+    },
+    write: (data) => conn.write(data),
+    writev: (chunks) => conn.writev(chunks),
+    close: () => conn.close(),
+    destroy: (error) => conn.destroy(error),
+  };
+  conn.start({
+    onData(chunk) {
+      if (target) return target.onData(chunk);
+      const joined = new Uint8Array(head.length + chunk.length);
+      joined.set(head);
+      joined.set(chunk, head.length);
+      const verdict = sniffProtocol(joined);
+      head = verdict ? joined.subarray(verdict.skip) : joined;
+      if (verdict) decided(verdict.protocol, replay);
+    },
+    onClose(error) {
+      if (target) target.onClose(error);
+      else decided(undefined, replay);
+    },
+    onDrain() {
+      target?.onDrain?.();
+    },
+  });
 }

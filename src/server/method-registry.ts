@@ -43,11 +43,11 @@ export class MethodRegistry implements CallRouter {
   }
 
   /** lookup returns the kind of a method or the UNIMPLEMENTED status for an unknown one. */
-  lookup(service: string, method: string): MethodKind | Status {
+  lookup(service: string, method: string, hint?: MethodKind): MethodKind | Status {
     const s = this.services.get(service);
     const m = s?.get(method);
     if (m) return m.kind;
-    if (this.fallback) return this.fallback.kind;
+    if (this.fallback) return hint ?? this.fallback.kind;
     return s ? status(Code.UNIMPLEMENTED, `method ${method}`) : status(Code.UNIMPLEMENTED, `service ${service}`);
   }
 

@@ -56,6 +56,7 @@ export class TtrpcClientCall implements ClientCall {
   start(listener: CallListener): void {
     if (this.listener) throw new Error('call already started');
     this.listener = listener;
+    if (this.pendingStatus) return queueMicrotask(() => this.maybeDeliverStatus());
     const closed = this.host.closedStatus();
     if (closed) return this.failSoon(closed);
     const { deadline } = this.options;
@@ -67,10 +68,9 @@ export class TtrpcClientCall implements ClientCall {
     if (this.kind === 'client_stream' || this.kind === 'bidi') this.writeRequest(EMPTY, Flags.REMOTE_OPEN);
   }
 
-  /** request asks for n more messages. */
+  /** request asks for n more messages (still served from the queue after onStatus). */
   request(n: number): void {
     this.queue.request(n);
-    this.maybeDeliverStatus();
   }
 
   /** skipUnread drops queued and future messages. */
@@ -123,7 +123,8 @@ export class TtrpcClientCall implements ClientCall {
 
   /** onData handles one Data frame of this stream. */
   onData(flags: number, data: Uint8Array): void {
-    if (!serverStreams(this.kind)) return this.localEnd(status(Code.INTERNAL, 'ttrpc: data frame on a call whose server does not stream'));
+    // A client-streaming call accepts its reply as Data too (a generic proxy answers every streaming call that way).
+    if (this.kind === 'unary') return this.localEnd(status(Code.INTERNAL, 'ttrpc: data frame on a unary call'));
     if ((flags & Flags.NO_DATA) === 0) {
       if (!this.queue.push(data)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
     }
@@ -178,7 +179,7 @@ export class TtrpcClientCall implements ClientCall {
   }
 
   private maybeDeliverStatus(): void {
-    if (this.done || !this.pendingStatus || this.queue.length > 0 || !this.listener) return;
+    if (this.done || !this.pendingStatus || !this.listener) return;
     this.done = true;
     this.listener.onStatus(this.pendingStatus);
   }

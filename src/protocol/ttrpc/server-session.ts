@@ -103,7 +103,8 @@ export class TtrpcServerSession {
     } catch (e) {
       return this.reply(id, status(Code.INVALID_ARGUMENT, `unmarshal request error: ${(e as Error).message}`));
     }
-    const kind = this.router.lookup(req.service, req.method);
+    const hint = f.flags & Flags.REMOTE_OPEN ? 'bidi' : f.flags & Flags.REMOTE_CLOSED ? 'server_stream' : 'unary';
+    const kind = this.router.lookup(req.service, req.method, hint);
     if (typeof kind !== 'string') return this.reply(id, kind);
     const md = new Metadata();
     for (const kv of req.metadata) md.append(kv.key, kv.value);

@@ -1,0 +1,17 @@
+import type { ClientCall } from '../src/call/call.js';
+import type { MethodDescriptor } from '../src/call/method.js';
+import type { Scheduler } from '../src/scheduler/scheduler.js';
+import { ClientBinding } from './client-binding.js';
+import { type AnyClientReactor, BINDING } from './client-reactors.js';
+import { ReactorMisuseError } from './misuse.js';
+
+/**
+ * bindClientReactor attaches a client reactor to a new call (gRPC C++
+ * `stub->async()->Method(ctx, req, reactor)`); the user then calls
+ * reactor.startCall(). Throws ReactorMisuseError when the reactor is bound already.
+ */
+export function bindClientReactor<Req, Res>(reactor: AnyClientReactor<Req, Res>, call: ClientCall, method: MethodDescriptor<Req, Res>, scheduler: Scheduler, request?: Req): void {
+  if (reactor[BINDING]) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
+  const binding = new ClientBinding<Req, Res>(reactor, call, method, scheduler.createQueue(), request);
+  reactor[BINDING] = binding;
+}

@@ -1,0 +1,239 @@
+import type { CallListener, ServerCall } from '../src/call/call.js';
+import type { MethodDescriptor } from '../src/call/method.js';
+import type { CallQueue } from '../src/scheduler/call-queue.js';
+import { Code } from '../src/status/code.js';
+import { RpcError } from '../src/status/rpc-error.js';
+import { type Status, status } from '../src/status/status.js';
+import type { WriteOptions } from './client-binding.js';
+import { ReactorMisuseError } from './misuse.js';
+
+/** ServerReactions are the reactions a server binding drives. */
+export interface ServerReactions<Req> {
+  /** onSendInitialMetadataDone completes startSendInitialMetadata. */
+  onSendInitialMetadataDone(ok: boolean): void;
+  /** onReadDone completes startRead: ok with a request, false once the client is done or the call ended. */
+  onReadDone(ok: boolean, request: Req | undefined): void;
+  /** onWriteDone completes startWrite. */
+  onWriteDone(ok: boolean): void;
+  /** onCancel runs at most once, after the handler returned and before onDone, when the call was cancelled. */
+  onCancel(): void;
+  /** onDone runs exactly once, last. */
+  onDone(): void;
+}
+
+type Ack = 'internal' | 'user';
+
+/**
+ * ServerBinding is the state machine behind every server reactor. It exists
+ * from the reactor's construction: operations issued before the handler
+ * returned (e.g. startRead in a constructor) are checked at once and released
+ * when the library attaches the reactor to its call.
+ */
+export class ServerBinding<Req, Res> implements CallListener {
+  private call: ServerCall | undefined;
+  private method: MethodDescriptor<Req, Res> | undefined;
+  private queue: CallQueue | undefined;
+  private reactor: ServerReactions<Req> | undefined;
+  private backlog: Array<() => void> = [];
+  private finished = false;
+  private failedInternally = false;
+  private statusSeen = false;
+  private doneQueued = false;
+  private cancelled = false;
+  private cancelReported = false;
+  private outstanding = 0;
+  private reading = false;
+  private writing = false;
+  private lastWritten = false;
+  private readEnded = false;
+  private readonly acks: Ack[] = [];
+
+  /** attached tells whether the binding has its call. */
+  get attached(): boolean {
+    return this.call !== undefined;
+  }
+
+  /** attach connects the binding to its call once the handler returned and releases held operations. */
+  attach(reactor: ServerReactions<Req>, call: ServerCall, method: MethodDescriptor<Req, Res>, queue: CallQueue, started: boolean): void {
+    if (this.call) throw new ReactorMisuseError('this reactor is already attached to a call; return a new reactor per call');
+    this.reactor = reactor;
+    this.call = call;
+    this.method = method;
+    this.queue = queue;
+    queue.onError((e) => this.fail(e));
+    if (!started) call.start(this);
+    if (this.cancelled) this.reportCancel();
+    const backlog = this.backlog;
+    this.backlog = [];
+    for (const op of backlog) op();
+  }
+
+  /** startSendInitialMetadata is accepted for API parity: ttrpc and drpc carry no response headers, so it completes at once. */
+  startSendInitialMetadata(): void {
+    this.checkLive('startSendInitialMetadata');
+    this.outstanding++;
+    this.whenAttached(() => this.push(() => this.reactor!.onSendInitialMetadataDone(!this.cancelled), 'onSendInitialMetadataDone', true));
+  }
+
+  /** startRead asks for the next request. */
+  startRead(): void {
+    this.checkLive('startRead');
+    if (this.reading) throw new ReactorMisuseError('startRead while a read is outstanding');
+    this.reading = true;
+    this.outstanding++;
+    this.whenAttached(() => {
+      if (!this.readEnded) return this.call!.request(1);
+      this.push(() => {
+        this.reading = false;
+        this.reactor!.onReadDone(false, undefined);
+      }, 'onReadDone', true);
+    });
+  }
+
+  /** startWrite sends one response. */
+  startWrite(response: Res, options?: WriteOptions): void {
+    this.checkLive('startWrite');
+    if (this.writing) throw new ReactorMisuseError('startWrite while a write is outstanding');
+    if (this.lastWritten) throw new ReactorMisuseError('startWrite after startWriteLast');
+    this.writing = true;
+    this.outstanding++;
+    if (options?.last) this.lastWritten = true;
+    this.whenAttached(() => {
+      const bytes = this.encode(response);
+      if (!bytes || this.cancelled) return this.completeWrite(false);
+      this.acks.push('user');
+      this.call!.send(bytes, { last: options?.last === true });
+    });
+  }
+
+  /** finish ends the call with a status (and, for unary and client-streaming methods, the response). */
+  finish(s: Status, response?: Res): void {
+    if (this.failedInternally && !this.doneQueued) return;
+    this.checkLive('finish');
+    this.finished = true;
+    this.whenAttached(() => this.finishNow(s, response));
+  }
+
+  /** writeAndFinish sends a last response and finishes, with no onWriteDone (gRPC C++ StartWriteAndFinish). */
+  writeAndFinish(response: Res, s: Status): void {
+    this.checkLive('startWriteAndFinish');
+    if (this.writing) throw new ReactorMisuseError('startWriteAndFinish while a write is outstanding');
+    if (this.lastWritten) throw new ReactorMisuseError('startWriteAndFinish after startWriteLast');
+    this.finished = true;
+    this.whenAttached(() => {
+      const bytes = this.encode(response);
+      if (!bytes) return;
+      this.acks.push('internal');
+      this.call!.send(bytes, { last: true });
+      this.call!.finish(s);
+    });
+  }
+
+  /** onMessage implements CallListener. */
+  onMessage(message: Uint8Array | null): void {
+    if (message === null) this.readEnded = true;
+    this.push(() => {
+      this.reading = false;
+      if (message === null) return this.reactor!.onReadDone(false, undefined);
+      let value: Req;
+      try {
+        value = this.method!.deserializeRequest(message);
+      } catch (e) {
+        if (!this.finished) this.finishNow(status(Code.INTERNAL, `failed to parse request: ${(e as Error).message}`));
+        return this.reactor!.onReadDone(false, undefined);
+      }
+      this.reactor!.onReadDone(true, value);
+    }, 'onReadDone', true);
+  }
+
+  /** onWritable implements CallListener. */
+  onWritable(ok: boolean): void {
+    if (this.acks.shift() === 'user') this.completeWrite(ok);
+  }
+
+  /** onCancelled implements CallListener. */
+  onCancelled(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.readEnded = true;
+    while (this.acks.length) if (this.acks.shift() === 'user') this.completeWrite(false);
+    if (this.reactor) this.reportCancel();
+  }
+
+  /** onStatus implements CallListener: the terminal frame is out (or the call was cancelled and finished). */
+  onStatus(_s: Status): void {
+    this.statusSeen = true;
+    while (this.acks.length) if (this.acks.shift() === 'user') this.completeWrite(false);
+    this.push(() => undefined, 'status');
+  }
+
+  private finishNow(s: Status, response?: Res): void {
+    this.finished = true;
+    const call = this.call!;
+    if (s.code === Code.OK && response !== undefined) {
+      const bytes = this.encode(response);
+      if (!bytes) return;
+      this.acks.push('internal');
+      call.send(bytes, { last: true });
+    }
+    call.finish(s);
+  }
+
+  private encode(response: Res): Uint8Array | undefined {
+    try {
+      return this.method!.serializeResponse(response);
+    } catch (e) {
+      if (!this.finished) this.finishNow(status(Code.INTERNAL, `failed to serialize response: ${(e as Error).message}`));
+      else this.call!.finish(status(Code.INTERNAL, `failed to serialize response: ${(e as Error).message}`));
+      return undefined;
+    }
+  }
+
+  private reportCancel(): void {
+    if (this.cancelReported) return;
+    this.cancelReported = true;
+    this.push(() => this.reactor!.onCancel(), 'onCancel');
+  }
+
+  private completeWrite(ok: boolean): void {
+    this.push(() => {
+      this.writing = false;
+      this.reactor!.onWriteDone(ok);
+    }, 'onWriteDone', true);
+  }
+
+  private push(run: () => void, label: string, op = false): void {
+    if (this.doneQueued) return;
+    this.queue!.push(() => {
+      try {
+        run();
+      } finally {
+        if (op) this.outstanding--;
+        this.maybeDone();
+      }
+    }, label);
+  }
+
+  private maybeDone(): void {
+    if (this.doneQueued || !this.statusSeen || this.outstanding > 0) return;
+    this.doneQueued = true;
+    this.queue!.pushFinal(() => this.reactor!.onDone(), 'onDone');
+  }
+
+  private fail(e: unknown): void {
+    if (this.finished) return;
+    this.failedInternally = true;
+    const s = e instanceof RpcError ? e.toStatus() : status(Code.INTERNAL, `reaction threw: ${e instanceof Error ? e.message : String(e)}`);
+    this.finishNow(s);
+  }
+
+  private whenAttached(op: () => void): void {
+    if (this.call) op();
+    else this.backlog.push(op);
+  }
+
+  private checkLive(op: string): void {
+    if (this.doneQueued) throw new ReactorMisuseError(`${op} after onDone`);
+    if (this.finished) throw new ReactorMisuseError(`${op} after finish`);
+  }
+}

@@ -1,0 +1,165 @@
+import type { ClientTransport } from '../../call/call.js';
+import { CallIO } from '../../call/call-io.js';
+import { bidiCall, clientStreamCall, serverStreamCall, unaryCall } from '../../call/call-adapters.js';
+import { Metadata } from '../../metadata/metadata.js';
+import type { DrpcSessionOptions } from '../../protocol/drpc/options.js';
+import { Code, codeName } from '../../status/code.js';
+import { RpcError } from '../../status/rpc-error.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const PEER = '/drpcpeer.Peer';
+
+/** DrpcConnection is what a drpc scenario runs on: one connection, with its stream counter. */
+export interface DrpcConnection extends ClientTransport {
+  /** lastStreamId is the highest stream id used on the connection. */
+  readonly lastStreamId: number;
+}
+
+/** DrpcScenarioEnv is what a drpc scenario gets: how to open connections to the peer, and the mode. */
+export interface DrpcScenarioEnv {
+  /** multiplex is true when both sides multiplex (`--drpc-mux`). */
+  multiplex: boolean;
+  /** connect opens one new connection to the peer. */
+  connect(options?: DrpcSessionOptions): Promise<DrpcConnection>;
+}
+
+/** DrpcScenario runs one interop check; it throws to fail and closes what it opens. */
+export type DrpcScenario = (env: DrpcScenarioEnv) => Promise<void>;
+
+function eq(actual: unknown, expected: unknown, what: string): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${what}: got ${a}, want ${e}`);
+}
+
+async function expectCode(p: Promise<unknown>, code: Code | number, message?: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof RpcError)) throw e;
+    if (e.code !== code) throw new Error(`got ${codeName(e.code)} (${e.rawMessage}), want ${codeName(code)}`);
+    if (message !== undefined && e.rawMessage !== message) throw new Error(`message ${JSON.stringify(e.rawMessage)}, want ${JSON.stringify(message)}`);
+    return;
+  }
+  throw new Error(`call succeeded, want ${codeName(code)}`);
+}
+
+const text = (b: Uint8Array | null) => (b === null ? null : dec.decode(b));
+
+async function* items(...xs: string[]): AsyncGenerator<Uint8Array> {
+  for (const x of xs) yield enc.encode(x);
+}
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const m of it) out.push(dec.decode(m));
+  return out;
+}
+
+/** onOne runs a body on a fresh connection and closes it. */
+function onOne(body: (t: DrpcConnection, env: DrpcScenarioEnv) => Promise<void>, options?: DrpcSessionOptions): DrpcScenario {
+  return async (env) => {
+    const t = await env.connect(options);
+    try {
+      await body(t, env);
+    } finally {
+      t.close();
+    }
+  };
+}
+
+async function echo(t: ClientTransport, s: string): Promise<void> {
+  eq(text(await unaryCall(t, `${PEER}/Echo`, enc.encode(s))), s, 'echo');
+}
+
+/** tickTwiceThenCancel reads t-1 and t-2 from Ticker and cancels; the call must end CANCELLED. */
+async function tickTwiceThenCancel(t: ClientTransport): Promise<void> {
+  const ac = new AbortController();
+  const got: string[] = [];
+  await expectCode((async () => {
+    for await (const m of serverStreamCall(t, `${PEER}/Ticker`, enc.encode('t'), { signal: ac.signal })) {
+      got.push(dec.decode(m));
+      if (got.length === 2) ac.abort();
+    }
+  })(), Code.CANCELLED);
+  eq(got, ['t-1', 't-2'], 'ticks before the cancel');
+}
+
+/** largePayload is the large_split message: 131073 bytes, byte i = (i*7+3) mod 251. */
+export function largePayload(): Uint8Array {
+  const out = new Uint8Array(131073);
+  for (let i = 0; i < out.length; i++) out[i] = (i * 7 + 3) % 251;
+  return out;
+}
+
+/** DRPC_SCENARIOS are the drpc client scenarios of the interop contract that run in both modes. */
+export const DRPC_SCENARIOS: Record<string, DrpcScenario> = {
+  unary_echo: onOne((t) => echo(t, 'hello drpc')),
+  unary_empty: onOne(async (t) => eq((await unaryCall(t, `${PEER}/Echo`, new Uint8Array(0))).byteLength, 0, 'empty reply length')),
+  unary_metadata: onOne(async (t) => {
+    const metadata = new Metadata({ authorization: 'Bearer t0k3n', 'x-trace': 'abc123' });
+    eq(text(await unaryCall(t, `${PEER}/MetaEcho`, enc.encode('meta?'), { metadata })), 'authorization=Bearer t0k3n\nx-trace=abc123\n', 'metadata');
+  }),
+  error_with_code: onOne((t) => expectCode(unaryCall(t, `${PEER}/Fail`, enc.encode('42:something went wrong')), 42, 'something went wrong')),
+  unknown_rpc: onOne((t) =>
+    expectCode(unaryCall(t, `${PEER}/DoesNotExist`, enc.encode('x')), Code.UNKNOWN, 'protocol error: unknown rpc: "/drpcpeer.Peer/DoesNotExist"'),
+  ),
+  server_stream: onOne(async (t) => eq(await collect(serverStreamCall(t, `${PEER}/ServerStream`, enc.encode('tick'))), ['tick-1', 'tick-2', 'tick-3'], 'messages')),
+  client_stream: onOne(async (t) => eq(text(await clientStreamCall(t, `${PEER}/ClientStream`, items('alpha', '', 'gamma'))), 'alpha,,gamma', 'joined')),
+  bidi: onOne(async (t) => eq(await collect(bidiCall(t, `${PEER}/Bidi`, items('ping-1', 'ping-2', 'ping-3'))), ['ping-1', 'ping-2', 'ping-3'], 'echoes')),
+  two_calls_same_conn: onOne(async (t) => {
+    await echo(t, 'first');
+    await echo(t, 'second');
+    eq(t.lastStreamId, 2, 'stream ids used on the connection');
+  }),
+  cancel_soft_then_reuse: onOne(async (t) => {
+    await tickTwiceThenCancel(t);
+    await echo(t, 'after-cancel');
+    eq([t.lastStreamId, t.closed], [2, false], 'stream id and closed after the reuse');
+  }, { cancel: 'soft' }),
+  cancel_hard: onOne(async (t, env) => {
+    await tickTwiceThenCancel(t);
+    // A hard cancel closes an upstream connection; a multiplexed one never closes for a cancel.
+    eq(t.closed, !env.multiplex, 'connection closed by the cancel');
+    if (env.multiplex) await echo(t, 'after-cancel');
+  }, { cancel: 'hard' }),
+  large_split: onOne(async (t) => {
+    const big = largePayload();
+    const reply = await unaryCall(t, `${PEER}/Echo`, big);
+    eq(reply.byteLength, big.byteLength, 'reply size');
+    for (let i = 0; i < big.length; i++) if (reply[i] !== big[i]) throw new Error(`reply byte ${i} differs`);
+  }),
+};
+
+/** DRPC_MUX_SCENARIOS need both sides to multiplex (`--drpc-mux`). */
+export const DRPC_MUX_SCENARIOS: Record<string, DrpcScenario> = {
+  mux_interleaved_bidi: onOne(async (t) => {
+    const open = () => {
+      const call = t.createCall(`${PEER}/Bidi`, 'bidi', {});
+      return { call, io: new CallIO(call) };
+    };
+    const a = open();
+    const b = open();
+    for (const [s, x] of [[a, 'A-1'], [b, 'B-1'], [a, 'A-2'], [b, 'B-2']] as const) {
+      await s.io.write(enc.encode(x));
+      eq(text(await s.io.read()), x, `echo of ${x}`);
+    }
+    b.call.closeSend();
+    a.call.closeSend();
+    eq([text(await b.io.read()), text(await a.io.read())], [null, null], 'ends of stream');
+    eq([(await a.io.status).code, (await b.io.status).code], [Code.OK, Code.OK], 'statuses');
+    eq(t.lastStreamId, 2, 'both streams on one connection');
+  }),
+  mux_unary_during_stream: onOne(async (t) => {
+    const call = t.createCall(`${PEER}/Ticker`, 'server_stream', {});
+    const ticker = new CallIO(call);
+    void ticker.write(enc.encode('t'), true);
+    eq(text(await ticker.read()), 't-1', 'first tick');
+    await echo(t, 'while-streaming');
+    eq(text(await ticker.read()), 't-2', 'tick after the unary call');
+    call.cancel();
+    eq((await ticker.status).code, Code.CANCELLED, 'ticker status');
+    eq([t.lastStreamId, t.closed], [2, false], 'stream ids and closed');
+  }),
+};

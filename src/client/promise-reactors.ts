@@ -1,0 +1,152 @@
+import { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
+import { PullStream } from '../services/async-queue.js';
+import { Code } from '../status/code.js';
+import { RpcError } from '../status/rpc-error.js';
+import type { Status } from '../status/status.js';
+
+/** UnaryCallback is the unary shortcut's completion: status, and the response on success. */
+export type UnaryCallback<Res> = (status: Status, response: Res | undefined) => void;
+
+/** CallbackUnaryReactor completes a unary shortcut call through a plain callback. @internal */
+export class CallbackUnaryReactor<Res> extends ClientUnaryReactor<Res> {
+  /** constructor stores the callback. */
+  constructor(private readonly cb: UnaryCallback<Res>) {
+    super();
+  }
+  /** onDone hands the outcome to the callback. */
+  override onDone(status: Status, response: Res | undefined): void {
+    this.cb(status, response);
+  }
+}
+
+/** toError turns a non-OK status into an RpcError. @internal */
+export function toError(s: Status): RpcError {
+  return RpcError.fromStatus(s);
+}
+
+/** ReadIterable turns a ClientReadReactor into an async iterable: each next() is one startRead. @internal */
+export class IterableReadReactor<Res> extends ClientReadReactor<Res> {
+  /** stream is what the caller iterates. */
+  readonly stream = new PullStream<Res>(() => this.startRead(), () => this.tryCancel());
+  private ended = false;
+  /** onReadDone feeds the stream. */
+  override onReadDone(ok: boolean, response: Res | undefined): void {
+    if (ok) this.stream.push(response as Res);
+    else this.ended = true;
+  }
+  /** onDone ends or fails the stream. */
+  override onDone(status: Status): void {
+    if (status.code === Code.OK) this.stream.end();
+    else this.stream.fail(toError(status));
+    void this.ended;
+  }
+}
+
+/** SourceWriter pumps an (async) iterable into startWrite, one write at a time. @internal */
+export class SourceWriter<Req> {
+  private it: AsyncIterator<Req> | Iterator<Req> | undefined;
+  private stopped = false;
+  /** constructor takes the source and the reactor's write operations. */
+  constructor(
+    private readonly source: AsyncIterable<Req> | Iterable<Req>,
+    private readonly write: (r: Req) => void,
+    private readonly done: () => void,
+    private readonly fail: (e: unknown) => void,
+  ) {}
+  /** next writes the next item, or half-closes at the end. */
+  next(): void {
+    if (this.stopped) return;
+    if (!this.it) this.it = Symbol.asyncIterator in this.source ? (this.source as AsyncIterable<Req>)[Symbol.asyncIterator]() : (this.source as Iterable<Req>)[Symbol.iterator]();
+    Promise.resolve()
+      .then(() => this.it!.next())
+      .then(
+        (r) => {
+          if (this.stopped) return;
+          if (r.done) {
+            this.stopped = true;
+            this.done();
+          } else this.write(r.value);
+        },
+        (e: unknown) => {
+          this.stopped = true;
+          this.fail(e);
+        },
+      );
+  }
+  /** stop ends the pumping (the call ended). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    void Promise.resolve(this.it?.return?.()).catch(() => undefined);
+  }
+}
+
+/** PromiseWriteReactor sends an iterable of requests and resolves with the single response. @internal */
+export class PromiseWriteReactor<Req, Res> extends ClientWriteReactor<Req, Res> {
+  private readonly writer: SourceWriter<Req>;
+  private failure: unknown;
+  /** result settles with the call's outcome. */
+  readonly result: Promise<Res>;
+  private settle!: { resolve: (r: Res) => void; reject: (e: unknown) => void };
+  /** constructor prepares the pump; the caller binds and starts the call. */
+  constructor(source: AsyncIterable<Req> | Iterable<Req>) {
+    super();
+    this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.writer = new SourceWriter(source, (r) => this.startWrite(r), () => this.startWritesDone(), (e) => {
+      this.failure = e;
+      this.tryCancel();
+    });
+  }
+  /** begin starts pumping requests. */
+  begin(): void {
+    this.writer.next();
+  }
+  /** onWriteDone continues the pump. */
+  override onWriteDone(ok: boolean): void {
+    if (ok) this.writer.next();
+    else this.writer.stop();
+  }
+  /** onDone settles the promise. */
+  override onDone(status: Status, response: Res | undefined): void {
+    this.writer.stop();
+    if (this.failure !== undefined) this.settle.reject(this.failure);
+    else if (status.code !== Code.OK) this.settle.reject(toError(status));
+    else this.settle.resolve(response as Res);
+  }
+}
+
+/** IterableBidiReactor pumps requests and exposes responses as an async iterable. @internal */
+export class IterableBidiReactor<Req, Res> extends ClientBidiReactor<Req, Res> {
+  /** stream is what the caller iterates. */
+  readonly stream = new PullStream<Res>(() => this.startRead(), () => this.tryCancel());
+  private readonly writer: SourceWriter<Req>;
+  private failure: unknown;
+  /** constructor prepares the pump. */
+  constructor(source: AsyncIterable<Req> | Iterable<Req>) {
+    super();
+    this.writer = new SourceWriter(source, (r) => this.startWrite(r), () => this.startWritesDone(), (e) => {
+      this.failure = e;
+      this.tryCancel();
+    });
+  }
+  /** begin starts pumping requests. */
+  begin(): void {
+    this.writer.next();
+  }
+  /** onWriteDone continues the pump. */
+  override onWriteDone(ok: boolean): void {
+    if (ok) this.writer.next();
+    else this.writer.stop();
+  }
+  /** onReadDone feeds the stream. */
+  override onReadDone(ok: boolean, response: Res | undefined): void {
+    if (ok) this.stream.push(response as Res);
+  }
+  /** onDone ends or fails the stream. */
+  override onDone(status: Status): void {
+    this.writer.stop();
+    if (this.failure !== undefined) this.stream.fail(this.failure);
+    else if (status.code === Code.OK) this.stream.end();
+    else this.stream.fail(toError(status));
+  }
+}

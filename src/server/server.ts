@@ -1,0 +1,155 @@
+import type { MethodKind, ServerCall } from '../call/call.js';
+import { rawMethod, splitPath } from '../call/method.js';
+import { dispatchServerCall, type ReactorHandler } from '../../reactors/server-dispatch.js';
+import type { ServerBidiReactor } from '../../reactors/server-reactors.js';
+import type { ServerContext } from '../../reactors/server-context.js';
+import { defaultScheduler } from '../scheduler/scheduler.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import { type AnyMethod, type ServiceDefinition, asDescriptor } from '../services/definition.js';
+import { type CallbackServiceImplementation, type ServiceImplementation, type SyncServiceImplementation, isCallback } from '../services/handlers.js';
+import { bidiFromSync, clientStreamFromSync, serverStreamFromSync, unaryFromSync } from '../services/sync-adapters.js';
+import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
+import type { Listener } from '../transport/conn.js';
+import { listen } from '../transport/dial.js';
+import { CallServer } from './call-server.js';
+import { MethodRegistry } from './method-registry.js';
+
+/** ServerOptions configure a Server. */
+export interface ServerOptions {
+  /** scheduler runs every reaction (default: the process-wide scheduler). */
+  scheduler?: Scheduler;
+  /** ttrpc holds the per-connection ttrpc session options. */
+  ttrpc?: TtrpcSessionOptions;
+}
+
+/** GenericHandler serves any unregistered method as a raw-bytes bidi reactor; ctx.method names the method. */
+export type GenericHandler = (ctx: ServerContext) => ServerBidiReactor<Uint8Array, Uint8Array>;
+
+type Sync = (...args: never[]) => unknown;
+
+/**
+ * Server hosts services on any number of addresses and listeners. Each
+ * method is served by a reactor: callback-style handlers return one,
+ * sync-style handlers (async functions, async iterables) are adapted onto
+ * one. shutdown() stops accepting, lets running calls finish until a
+ * deadline, then cancels them; forceShutdown() cancels at once.
+ */
+export class Server {
+  private readonly registry = new MethodRegistry();
+  private readonly core: CallServer;
+  private readonly scheduler: Scheduler;
+  private readonly listeners: Listener[] = [];
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+  private stopped = false;
+
+  /** constructor creates a server with no services. */
+  constructor(options: ServerOptions = {}) {
+    this.scheduler = options.scheduler ?? defaultScheduler();
+    this.core = new CallServer(this.registry, { ttrpc: options.ttrpc });
+  }
+
+  /** addService registers a service whose methods are sync style or wrapped in callback(). Throws Error when a method is missing. */
+  addService<D extends ServiceDefinition>(definition: D, implementation: ServiceImplementation<D>): this {
+    for (const [name, m] of Object.entries(definition.methods)) {
+      const impl = (implementation as Record<string, unknown>)[name];
+      if (impl === undefined) throw new Error(`service ${definition.name}: no implementation for method ${name}`);
+      if (isCallback(impl)) this.register(m, impl.handler as ReactorHandler<unknown, unknown>);
+      else this.register(m, adaptSync(m.kind, impl as Sync));
+    }
+    return this;
+  }
+
+  /** addCallbackService registers a service whose every method returns a reactor (gRPC C++ CallbackService). */
+  addCallbackService<D extends ServiceDefinition>(definition: D, implementation: CallbackServiceImplementation<D>): this {
+    for (const [name, m] of Object.entries(definition.methods)) {
+      const impl = (implementation as Record<string, unknown>)[name];
+      if (typeof impl !== 'function') throw new Error(`service ${definition.name}: no implementation for method ${name}`);
+      this.register(m, impl as ReactorHandler<unknown, unknown>);
+    }
+    return this;
+  }
+
+  /** addSyncService registers a service whose every method is sync style. */
+  addSyncService<D extends ServiceDefinition>(definition: D, implementation: SyncServiceImplementation<D>): this {
+    return this.addService(definition, implementation as ServiceImplementation<D>);
+  }
+
+  /** addGenericService routes every unregistered method to one raw-bytes bidi handler (for proxies). */
+  addGenericService(handler: GenericHandler): this {
+    this.registry.setFallback('bidi', (call) => this.track(call, (c) => dispatchServerCall(c, rawMethod(c.method, 'bidi'), (ctx) => handler(ctx), this.scheduler)));
+    return this;
+  }
+
+  /** listen accepts connections on an address (unix://, unix-abstract:, tcp://, pipe:) or a Listener; resolves to the bound address. */
+  async listen(target: string | Listener): Promise<string> {
+    if (this.stopped) throw new Error('server is shut down');
+    const l = await listen(target);
+    this.listeners.push(l);
+    l.onConnection((conn) => (this.stopped ? conn.destroy() : void this.core.accept(conn)));
+    return l.address;
+  }
+
+  /** activeCalls is the number of calls whose handler has not finished. */
+  get activeCalls(): number {
+    return this.active;
+  }
+
+  /** shutdown stops accepting, waits up to graceMs for running calls, then cancels the rest and closes every connection. */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    if (this.active > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await this.core.close();
+  }
+
+  /** forceShutdown stops accepting and cancels every running call at once. */
+  async forceShutdown(): Promise<void> {
+    return this.shutdown(0);
+  }
+
+  private register(m: AnyMethod, handler: ReactorHandler<unknown, unknown>): void {
+    const { service, method } = splitPath(m.path);
+    const desc = asDescriptor(m);
+    this.registry.register(service, method, m.kind, (call) => this.track(call, (c) => dispatchServerCall(c, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler)));
+  }
+
+  private track(call: ServerCall, run: (c: ServerCall) => void): void {
+    this.active++;
+    const start = call.start.bind(call);
+    call.start = (listener) =>
+      start({
+        onMessage: (m) => listener.onMessage(m),
+        onWritable: (ok) => listener.onWritable(ok),
+        onCancelled: () => listener.onCancelled?.(),
+        onStatus: (s) => {
+          this.active--;
+          if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+          listener.onStatus(s);
+        },
+      });
+    run(call);
+  }
+}
+
+function adaptSync(kind: MethodKind, fn: Sync): ReactorHandler<unknown, unknown> {
+  const f = fn as never;
+  switch (kind) {
+    case 'unary':
+      return unaryFromSync(f) as ReactorHandler<unknown, unknown>;
+    case 'server_stream':
+      return serverStreamFromSync(f) as ReactorHandler<unknown, unknown>;
+    case 'client_stream':
+      return clientStreamFromSync(f) as ReactorHandler<unknown, unknown>;
+    default:
+      return bidiFromSync(f) as ReactorHandler<unknown, unknown>;
+  }
+}
