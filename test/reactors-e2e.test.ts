@@ -73,7 +73,7 @@ for (const tc of TRANSPORTS) {
     assert.is((err as RpcError).message, 'NOT_FOUND: nope');
     const md = await client.unary(EchoService.methods.Metadata, p(''), { metadata: new Metadata({ 'x-a': ['1', '2'] }) });
     assert.equal(md.entries?.map((e) => `${e.key}=${e.value}`), ['x-a=1', 'x-a=2']);
-    const late = await client.unary(EchoService.methods.Sleep, { millis: 1000 }, { timeoutMs: 50 }).catch((e: unknown) => e as RpcError);
+    const late = (await client.unary(EchoService.methods.Sleep, { millis: 1000 }, { timeoutMs: 50 }).catch((e: unknown) => e)) as RpcError;
     assert.is(late.code, Code.DEADLINE_EXCEEDED);
     await client.close();
     await server.shutdown(100);
