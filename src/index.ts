@@ -3,3 +3,51 @@ export { Code, codeName } from './status/code.js';
 export { type Status, type StatusDetail, OK_STATUS, status, isOk, formatStatus } from './status/status.js';
 export { RpcError } from './status/rpc-error.js';
 export { Metadata, type MetadataInit } from './metadata/metadata.js';
+
+// Reactors (gRPC C++ callback API) and their context.
+export {
+  ClientUnaryReactor,
+  ClientReadReactor,
+  ClientWriteReactor,
+  ClientBidiReactor,
+  ServerUnaryReactor,
+  ServerReadReactor,
+  ServerWriteReactor,
+  ServerBidiReactor,
+  ServerContext,
+  ReactorMisuseError,
+  type WriteOptions,
+} from '../reactors/index.js';
+
+// Services, servers and clients.
+export { type MethodDescriptor, type Serialize, type Deserialize, rawMethod } from './call/method.js';
+export type { MethodKind } from './call/call.js';
+export { defineService, type ServiceDefinition, type TypedMethod, type AnyMethod, type RequestOf, type ResponseOf } from './services/definition.js';
+export {
+  callback,
+  type CallbackMethod,
+  type ServiceImplementation,
+  type CallbackServiceImplementation,
+  type SyncServiceImplementation,
+  type SyncUnary,
+  type SyncServerStream,
+  type SyncClientStream,
+  type SyncBidi,
+  type CallbackUnary,
+  type CallbackServerStream,
+  type CallbackClientStream,
+  type CallbackBidi,
+} from './services/handlers.js';
+export { Server, type ServerOptions, type GenericHandler } from './server/server.js';
+export { Client, type ClientOptions, type ClientCallOptions } from './client/client.js';
+export type { UnaryCallback } from './client/promise-reactors.js';
+
+// The scheduler that runs every reaction.
+export { Scheduler, defaultScheduler, type SchedulerOptions, type SchedulerStats, type SchedulerLogger, type Clock, type Defer } from './scheduler/index.js';
+
+// Transports.
+export { PipeListener, type PipeListenerOptions } from './transport/pipe-listener.js';
+export { dial, listen, type DialOptions } from './transport/dial.js';
+export { parseAddress, formatAddress, type Address } from './transport/address.js';
+export type { Conn, ConnHandler, ConnKind, Listener } from './transport/conn.js';
+export type { TtrpcSessionOptions } from './protocol/ttrpc/options.js';
