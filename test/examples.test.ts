@@ -1,0 +1,32 @@
+// Every example and the demo run as real processes and print what they promise.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function run(file: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `examples/${file}`], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, `${file} exited ${r.status}: ${r.stderr}`);
+  assert.not.match(r.stderr, /reaction threw/);
+  return r.stdout;
+}
+
+const EXPECT: Record<string, RegExp[]> = {
+  'demo.ts': [/unary promise\s+hello, promise/, /unary shortcut\s+OK hello, shortcut/, /read reactor onDone\s+OK/, /write reactor onDone\s+OK hello, alan and ada and grace/, /bidi reactor onDone\s+OK/, /reactions run\s+\d+/],
+  'mixed-service.ts': [/hello, mixed/, /hello #3, stream/, /hello, a and b/, /you said y/],
+  'unary-reactor.ts': [/reactor: OK hello, reactor/, /shortcut: OK hello, shortcut/],
+  'read-reactor.ts': [/read: hello #1, reader/, /read: hello #3, reader/, /done: OK/],
+  'write-reactor.ts': [/done: OK hello, ada and grace and barbara/],
+  'bidi-reactor.ts': [/read: you said three/, /done: OK/],
+};
+
+for (const [file, patterns] of Object.entries(EXPECT)) {
+  test(`example ${file} runs`, () => {
+    const out = run(file);
+    for (const p of patterns) assert.match(out, p);
+  });
+}
+
+test.run();
