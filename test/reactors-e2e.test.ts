@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectTtrpc } from '../src/client/connect.js';
+import { Client } from '../src/client/client.js';
 import { TTRPC_SCENARIOS } from '../src/cli/interop/ttrpc-scenarios.js';
 import { EchoService, StreamingService } from '../src/cli/interop/ttrpc-definitions.js';
 import { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../reactors/client-reactors.js';
@@ -32,7 +33,7 @@ for (const tc of TRANSPORTS) {
     try {
       for (const [name, scenario] of Object.entries(TTRPC_SCENARIOS)) {
         try {
-          await scenario(t);
+          await scenario(Client.fromTransport(t));
         } catch (e) {
           throw new Error(`${name}: ${(e as Error).message}`);
         }

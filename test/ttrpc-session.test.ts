@@ -8,6 +8,7 @@ import { ttrpc } from '../generated/interop.js';
 import { CallServer } from '../src/server/call-server.js';
 import { MethodRegistry } from '../src/server/method-registry.js';
 import { connectTtrpc } from '../src/client/connect.js';
+import { Client } from '../src/client/client.js';
 import { unaryCall } from '../src/call/call-adapters.js';
 import { CallIO } from '../src/call/call-io.js';
 import { registerTtrpcInterop, payload, payloadData } from '../src/cli/interop/ttrpc-service.js';
@@ -59,7 +60,7 @@ for (const tc of TRANSPORTS) {
       const { server, dialTo } = await startServer(tc.target());
       const client = await connectTtrpc(dialTo);
       try {
-        await scenario(client);
+        await scenario(Client.fromTransport(client));
       } finally {
         client.close();
         await server.close();

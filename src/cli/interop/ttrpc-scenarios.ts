@@ -1,18 +1,19 @@
-import { ttrpc } from '../../../generated/interop.js';
-import type { ClientTransport } from '../../call/call.js';
-import { bidiCall, clientStreamCall, serverStreamCall, unaryCall } from '../../call/call-adapters.js';
+import type { ttrpc } from '../../../generated/interop.js';
+import type { Client } from '../../client/client.js';
 import { Metadata } from '../../metadata/metadata.js';
+import { rawMethod } from '../../call/method.js';
 import { Code, codeName } from '../../status/code.js';
 import { RpcError } from '../../status/rpc-error.js';
-import { payload, payloadData } from './ttrpc-service.js';
+import { EchoService, StreamingService } from './ttrpc-definitions.js';
 
-const v1 = ttrpc.interop.v1;
+type Payload = ttrpc.interop.v1.IPayload;
+const enc = new TextEncoder();
 const dec = new TextDecoder();
-const ECHO = '/ttrpc.interop.v1.Echo';
-const STREAMING = '/ttrpc.interop.v1.Streaming';
+const E = EchoService.methods;
+const S = StreamingService.methods;
 
-/** Scenario runs one interop check on a fresh connection; it throws to fail. */
-export type Scenario = (t: ClientTransport) => Promise<void>;
+/** Scenario runs one interop check through a Client on a fresh connection; it throws to fail. */
+export type Scenario = (c: Client) => Promise<void>;
 
 function eq(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(actual);
@@ -32,13 +33,10 @@ async function expectCode(p: Promise<unknown>, code: Code, message?: string): Pr
   throw new Error(`call succeeded, want ${codeName(code)}`);
 }
 
-const text = (b: Uint8Array) => dec.decode(payloadData(b));
+const p = (s: string): Payload => ({ data: enc.encode(s) });
+const text = (x: Payload | undefined): string => dec.decode(x?.data ?? new Uint8Array(0));
 
-async function* payloads(...items: string[]): AsyncGenerator<Uint8Array> {
-  for (const i of items) yield payload(i);
-}
-
-async function collect(it: AsyncIterable<Uint8Array>): Promise<string[]> {
+async function collect(it: AsyncIterable<Payload>): Promise<string[]> {
   const out: string[] = [];
   for await (const m of it) out.push(text(m));
   return out;
@@ -46,50 +44,57 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<string[]> {
 
 /** TTRPC_UNARY_SCENARIOS are the scenarios the Go v1.1.1 peer supports. */
 export const TTRPC_UNARY_SCENARIOS: Record<string, Scenario> = {
-  echo: async (t) => eq(text(await unaryCall(t, `${ECHO}/Echo`, payload('hello ttrpc'))), 'hello ttrpc', 'echo'),
-  echo_empty: async (t) => eq((await unaryCall(t, `${ECHO}/Echo`, payload(''))).byteLength, 0, 'empty reply length'),
-  echo_metadata: async (t) => {
+  echo: async (c) => eq(text(await c.unary(E.Echo, p('hello ttrpc'))), 'hello ttrpc', 'echo'),
+  echo_empty: async (c) => eq(text(await c.unary(E.Echo, p(''))), '', 'empty reply'),
+  echo_metadata: async (c) => {
     const metadata = new Metadata().append('x-interop-key', 'v1').append('x-interop-key', 'v2').append('another-key', 'a');
-    const r = v1.MetadataResponse.decode(await unaryCall(t, `${ECHO}/Metadata`, payload('md'), { metadata }));
-    eq(r.entries.map((e) => [e.key, e.value]), [['another-key', 'a'], ['x-interop-key', 'v1'], ['x-interop-key', 'v2']], 'metadata');
+    const r = await c.unary(E.Metadata, p('md'), { metadata });
+    eq((r.entries ?? []).map((e) => [e.key, e.value]), [['another-key', 'a'], ['x-interop-key', 'v1'], ['x-interop-key', 'v2']], 'metadata');
   },
-  error_status: (t) => expectCode(unaryCall(t, `${ECHO}/Fail`, v1.FailRequest.encode({ code: 5, message: 'thing not found' }).finish()), Code.NOT_FOUND, 'thing not found'),
-  timeout: (t) => expectCode(unaryCall(t, `${ECHO}/Sleep`, v1.SleepRequest.encode({ millis: 500 }).finish(), { deadline: Date.now() + 100 }), Code.DEADLINE_EXCEEDED),
-  sleep_ok: async (t) => eq(text(await unaryCall(t, `${ECHO}/Sleep`, v1.SleepRequest.encode({ millis: 20 }).finish())), 'slept', 'sleep'),
-  big_response: async (t) => {
-    const data = payloadData(await unaryCall(t, `${ECHO}/Big`, v1.BigRequest.encode({ size: 1 << 20 }).finish()));
+  error_status: (c) => expectCode(c.unary(E.Fail, { code: 5, message: 'thing not found' }), Code.NOT_FOUND, 'thing not found'),
+  timeout: (c) => expectCode(c.unary(E.Sleep, { millis: 500 }, { timeoutMs: 100 }), Code.DEADLINE_EXCEEDED),
+  sleep_ok: async (c) => eq(text(await c.unary(E.Sleep, { millis: 20 })), 'slept', 'sleep'),
+  big_response: async (c) => {
+    const data = (await c.unary(E.Big, { size: 1 << 20 })).data ?? new Uint8Array(0);
     eq(data.byteLength, 1 << 20, 'size');
     for (let i = 0; i < data.byteLength; i++) if (data[i] !== i % 251) throw new Error(`byte ${i} is ${data[i]}`);
   },
-  unknown_service: (t) => expectCode(unaryCall(t, '/ttrpc.interop.v1.Nope/Echo', payload('x')), Code.UNIMPLEMENTED, 'service ttrpc.interop.v1.Nope'),
-  unknown_method: (t) => expectCode(unaryCall(t, `${ECHO}/Nope`, payload('x')), Code.UNIMPLEMENTED, 'method Nope'),
-  multi_call: async (t) => {
-    for (let i = 0; i < 3; i++) eq(text(await unaryCall(t, `${ECHO}/Echo`, payload(`call-${i}`))), `call-${i}`, `call ${i}`);
+  unknown_service: (c) => expectCode(c.unary(rawMethod('/ttrpc.interop.v1.Nope/Echo', 'unary'), E.Echo.serializeRequest(p('x'))), Code.UNIMPLEMENTED, 'service ttrpc.interop.v1.Nope'),
+  unknown_method: (c) => expectCode(c.unary(rawMethod('/ttrpc.interop.v1.Echo/Nope', 'unary'), E.Echo.serializeRequest(p('x'))), Code.UNIMPLEMENTED, 'method Nope'),
+  multi_call: async (c) => {
+    for (let i = 0; i < 3; i++) eq(text(await c.unary(E.Echo, p(`call-${i}`))), `call-${i}`, `call ${i}`);
   },
-  concurrent: async (t) => {
-    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => unaryCall(t, `${ECHO}/Echo`, payload(`c-${i}`))));
+  concurrent: async (c) => {
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => c.unary(E.Echo, p(`c-${i}`))));
     replies.forEach((r, i) => eq(text(r), `c-${i}`, `call ${i}`));
   },
 };
 
 /** TTRPC_STREAM_SCENARIOS need a ttrpc >= 1.2 peer (streaming). */
 export const TTRPC_STREAM_SCENARIOS: Record<string, Scenario> = {
-  stream_server: async (t) => {
-    const req = v1.StreamRequest.encode({ count: 3, data: new TextEncoder().encode('s') }).finish();
-    eq(await collect(serverStreamCall(t, `${STREAMING}/ServerStream`, req)), ['s-1', 's-2', 's-3'], 'messages');
-  },
-  stream_server_error: async (t) => {
-    const req = v1.StreamRequest.encode({ count: 2, data: new TextEncoder().encode('e'), failCode: 9, failMessage: 'stream failed' }).finish();
+  stream_server: async (c) => eq(await collect(c.serverStream(S.ServerStream, { count: 3, data: enc.encode('s') })), ['s-1', 's-2', 's-3'], 'messages'),
+  stream_server_error: async (c) => {
     const got: string[] = [];
-    await expectCode((async () => {
-      for await (const m of serverStreamCall(t, `${STREAMING}/ServerStream`, req)) got.push(text(m));
-    })(), Code.FAILED_PRECONDITION, 'stream failed');
+    await expectCode(
+      (async () => {
+        for await (const m of c.serverStream(S.ServerStream, { count: 2, data: enc.encode('e'), failCode: 9, failMessage: 'stream failed' })) got.push(text(m));
+      })(),
+      Code.FAILED_PRECONDITION,
+      'stream failed',
+    );
     eq(got, ['e-1', 'e-2'], 'messages before the error');
   },
-  stream_client: async (t) => eq(text(await clientStreamCall(t, `${STREAMING}/ClientStream`, payloads('a', 'b', 'c'))), 'a,b,c', 'joined'),
-  stream_client_empty: async (t) => eq(text(await clientStreamCall(t, `${STREAMING}/ClientStream`, payloads())), '', 'joined'),
-  stream_bidi: async (t) => eq(await collect(bidiCall(t, `${STREAMING}/BidiEcho`, payloads('one', 'two'))), ['one', 'two'], 'echoes'),
-  stream_unknown_method: (t) => expectCode(collect(bidiCall(t, `${STREAMING}/Nope`, payloads('x'))), Code.UNIMPLEMENTED, 'method Nope'),
+  stream_client: async (c) => eq(text(await c.clientStream(S.ClientStream, [p('a'), p('b'), p('c')])), 'a,b,c', 'joined'),
+  stream_client_empty: async (c) => eq(text(await c.clientStream(S.ClientStream, [])), '', 'joined'),
+  stream_bidi: async (c) => eq(await collect(c.bidi(S.BidiEcho, [p('one'), p('two')])), ['one', 'two'], 'echoes'),
+  stream_unknown_method: (c) =>
+    expectCode(
+      (async () => {
+        for await (const m of c.bidi(rawMethod('/ttrpc.interop.v1.Streaming/Nope', 'bidi'), [E.Echo.serializeRequest(p('x'))])) void m;
+      })(),
+      Code.UNIMPLEMENTED,
+      'method Nope',
+    ),
 };
 
 /** TTRPC_SCENARIOS lists every ttrpc scenario in contract order. */
