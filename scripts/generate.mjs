@@ -11,6 +11,11 @@
 // `protobufjs/minimal.js` so that it loads from Node ESM (protobufjs is
 // CommonJS without an exports map), and each target uses its own protobufjs
 // root so the two modules never overwrite each other's namespaces.
+//
+// It also writes the typed service modules (service definitions, server
+// implementation types and clients) of SERVICE_TARGETS with the project's own
+// code generator (src/codegen, the engine of `reactor-rpc gen`), importing the
+// library through its repo-relative path and the messages from the module above.
 import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +45,43 @@ const TARGETS = [
   { name: 'ttrpc', root: 'ttrpc', sparse: false, protos: ['ttrpc/ttrpc.proto'] },
   { name: 'interop', root: 'interop', sparse: true, protos: ['ttrpc/interop/v1/interop.proto'] },
 ];
+
+/**
+ * SERVICE_TARGETS lists the service modules: `messages` names the messages
+ * module above that they import; each .proto declaring services becomes
+ * `<basename>.rpc.ts`.
+ */
+const SERVICE_TARGETS = [
+  { messages: 'interop', protos: ['ttrpc/interop/v1/interop.proto'] },
+];
+
+/** IMPORT_PATH is how generated service modules reach the library from generated/. */
+const IMPORT_PATH = '../src/index.js';
+
+/** loadCodegen imports the TypeScript code generator through tsx. */
+async function loadCodegen() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import('../src/codegen/generate.ts');
+}
+
+/** runServices renders the service modules; returns [file name, text] pairs. */
+async function runServices() {
+  const { generate } = await loadCodegen();
+  const out = [];
+  for (const target of SERVICE_TARGETS) {
+    const files = await generate({
+      files: target.protos.map((p) => join(protoDir, p)),
+      protoPaths: [protoDir],
+      messages: false,
+      messagesImport: `./${target.messages}.js`,
+      importPath: IMPORT_PATH,
+      header: HEADER,
+    });
+    for (const f of files) out.push([f.path, f.content]);
+  }
+  return out;
+}
 
 /** runPbjs compiles .proto files to an ES module string. */
 function runPbjs(target) {
@@ -107,6 +149,10 @@ async function generate(outDir) {
     writeFileSync(join(outDir, `${target.name}.js`), js);
     writeFileSync(join(outDir, `${target.name}.d.ts`), dts);
     written.push(`${target.name}.js`, `${target.name}.d.ts`);
+  }
+  for (const [file, text] of await runServices()) {
+    writeFileSync(join(outDir, file), text);
+    written.push(file);
   }
   return written;
 }

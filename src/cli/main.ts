@@ -2,11 +2,13 @@
 import { RpcError } from '../status/rpc-error.js';
 import { UsageError, parseArgs } from './args.js';
 import { INTEROP_HELP, runInterop } from './interop/command.js';
+import { runGen } from './gen-command.js';
 
 /** HELP is the usage text printed by `reactor-rpc help`. */
 export const HELP = `usage: reactor-rpc <command> [options]
 
 commands:
+  gen <files.proto…>     generate typed service definitions and clients (see reactor-rpc gen --help)
   interop serve|client   the interop peer (see reactor-rpc interop --help)
   help                   print this text
 
@@ -22,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv, ['help', 'drpc-mux', 'multiplex', 'log']);
     if (command === 'interop') return await runInterop(args);
+    if (command === 'gen') return await runGen(args);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
     if (e instanceof UsageError) {
