@@ -41,7 +41,7 @@ function compile(outDir) {
 export function buildConfigs(outDir = here('./dist')) {
   return [
     {
-      input: { index: here('./src/index.ts'), cli: here('./src/cli/main.ts') },
+      input: { index: here('./src/index.ts'), rx: here('./src/rx/index.ts'), cli: here('./src/cli/main.ts') },
       external,
       plugins: [compile(outDir)],
       output: {
@@ -52,16 +52,16 @@ export function buildConfigs(outDir = here('./dist')) {
       },
     },
     {
-      input: here('./src/index.ts'),
+      input: { index: here('./src/index.ts'), rx: here('./src/rx/index.ts') },
       external,
       plugins: [compile(outDir)],
-      output: { file: `${outDir}/index.cjs`, format: 'cjs', exports: 'named', interop: 'auto' },
+      output: { dir: outDir, format: 'cjs', exports: 'named', interop: 'auto', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
     },
     {
-      input: here('./src/index.ts'),
+      input: { index: here('./src/index.ts'), rx: here('./src/rx/index.ts') },
       external,
       plugins: [dts({ tsconfig: TSCONFIG, compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true } })],
-      output: { file: `${outDir}/index.d.ts`, format: 'es' },
+      output: { dir: outDir, format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
     },
   ];
 }

@@ -43,7 +43,11 @@ export { Client, type ClientOptions, type ClientCallOptions } from './client/cli
 export type { UnaryCallback } from './client/promise-reactors.js';
 
 // The scheduler that runs every reaction.
-export { Scheduler, defaultScheduler, type SchedulerOptions, type SchedulerStats, type SchedulerLogger, type Clock, type Defer } from './scheduler/index.js';
+export { Scheduler, defaultScheduler } from './scheduler/scheduler.js';
+export type { SchedulerOptions } from './scheduler/options.js';
+export type { SchedulerStats } from './scheduler/stats.js';
+export type { SchedulerLogger } from './scheduler/logger.js';
+export type { Clock, Defer } from './scheduler/clock.js';
 
 // Transports.
 export { PipeListener, type PipeListenerOptions } from './transport/pipe-listener.js';
