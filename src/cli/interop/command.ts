@@ -1,9 +1,12 @@
 import { MethodRegistry } from '../../server/method-registry.js';
 import { CallServer } from '../../server/call-server.js';
-import { connectTtrpc } from '../../client/connect.js';
+import { connectDrpc, connectTtrpc } from '../../client/connect.js';
+import { Client } from '../../client/client.js';
 import { type ParsedArgs, UsageError, flag } from '../args.js';
 import { registerTtrpcInterop } from './ttrpc-service.js';
 import { TTRPC_SCENARIOS } from './ttrpc-scenarios.js';
+import { registerDrpcInterop } from './drpc-service.js';
+import { DRPC_MUX_SCENARIOS, DRPC_SCENARIOS, type DrpcConnection, type DrpcScenarioEnv } from './drpc-scenarios.js';
 
 /** INTEROP_HELP is the usage text of `reactor-rpc interop`. */
 export const INTEROP_HELP = `usage:
@@ -13,13 +16,16 @@ export const INTEROP_HELP = `usage:
 serve prints "listening <addr>" first and runs until SIGINT/SIGTERM.
 client prints "PASS name" or "FAIL name: reason" per scenario; exit 1 if any failed.
 ADDR: unix:///path, unix-abstract:name, tcp://host:port (port 0 picks one).
+--drpc-mux: both sides multiplex drpc streams (the CockroachDB fork's mode).
 ttrpc scenarios: ${Object.keys(TTRPC_SCENARIOS).join(', ')}
+drpc scenarios: ${Object.keys(DRPC_SCENARIOS).join(', ')}
+drpc scenarios with --drpc-mux: also ${Object.keys(DRPC_MUX_SCENARIOS).join(', ')}
 `;
 
-function protocolOf(args: ParsedArgs): 'ttrpc' {
+function protocolOf(args: ParsedArgs): 'ttrpc' | 'drpc' {
   const p = flag(args, 'protocol', 'ttrpc');
-  if (p === 'drpc') throw new UsageError('--protocol drpc is not available yet in this build');
-  if (p !== 'ttrpc') throw new UsageError(`unknown protocol "${p}" (want ttrpc or drpc)`);
+  if (p !== 'ttrpc' && p !== 'drpc') throw new UsageError(`unknown protocol "${p}" (want ttrpc or drpc)`);
+  if (p === 'ttrpc' && args.flags.has('drpc-mux')) throw new UsageError('--drpc-mux needs --protocol drpc');
   return p;
 }
 
@@ -30,18 +36,19 @@ export async function runInterop(args: ParsedArgs): Promise<number> {
     process.stdout.write(INTEROP_HELP);
     return sub === undefined && !args.flags.has('help') ? 2 : 0;
   }
-  protocolOf(args);
-  if (sub === 'serve') return serve(args);
-  if (sub === 'client') return client(args);
+  const protocol = protocolOf(args);
+  if (sub === 'serve') return serve(args, protocol);
+  if (sub === 'client') return protocol === 'drpc' ? drpcClient(args) : client(args);
   throw new UsageError(`unknown interop command "${sub}" (want serve or client)`);
 }
 
-async function serve(args: ParsedArgs): Promise<number> {
+async function serve(args: ParsedArgs, protocol: 'ttrpc' | 'drpc'): Promise<number> {
   const listen = flag(args, 'listen');
   if (!listen) throw new UsageError('interop serve needs --listen ADDR');
   const reg = new MethodRegistry();
-  registerTtrpcInterop(reg);
-  const server = new CallServer(reg);
+  if (protocol === 'drpc') registerDrpcInterop(reg);
+  else registerTtrpcInterop(reg);
+  const server = new CallServer(reg, { protocol, multiplex: args.flags.has('drpc-mux') });
   const address = await server.listen(listen);
   process.stdout.write(`listening ${address}\n`);
   await new Promise<void>((resolve) => {
@@ -63,13 +70,42 @@ async function client(args: ParsedArgs): Promise<number> {
     let t;
     try {
       t = await connectTtrpc(addr, { timeoutMs: 5000 });
-      await withTimeout(TTRPC_SCENARIOS[name]!(t), 30_000);
+      await withTimeout(TTRPC_SCENARIOS[name]!(Client.fromTransport(t)), 30_000);
       process.stdout.write(`PASS ${name}\n`);
     } catch (e) {
       failed++;
       process.stdout.write(`FAIL ${name}: ${(e as Error).message}\n`);
     } finally {
       t?.close();
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+async function drpcClient(args: ParsedArgs): Promise<number> {
+  const addr = flag(args, 'addr');
+  if (!addr) throw new UsageError('interop client needs --addr ADDR');
+  const multiplex = args.flags.has('drpc-mux');
+  const scenarios = multiplex ? { ...DRPC_SCENARIOS, ...DRPC_MUX_SCENARIOS } : DRPC_SCENARIOS;
+  const wanted = flag(args, 'scenario', 'all')!;
+  const names = wanted === 'all' ? Object.keys(scenarios) : wanted.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (scenarios[n]) continue;
+    if (DRPC_MUX_SCENARIOS[n]) throw new UsageError(`scenario "${n}" needs --drpc-mux`);
+    throw new UsageError(`unknown scenario "${n}"`);
+  }
+  const env: DrpcScenarioEnv = {
+    multiplex,
+    connect: async (drpc) => (await connectDrpc(addr, { multiplex, pool: false, drpc, timeoutMs: 5000 })) as DrpcConnection,
+  };
+  let failed = 0;
+  for (const name of names) {
+    try {
+      await withTimeout(scenarios[name]!(env), 30_000);
+      process.stdout.write(`PASS ${name}\n`);
+    } catch (e) {
+      failed++;
+      process.stdout.write(`FAIL ${name}: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;

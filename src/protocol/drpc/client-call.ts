@@ -1,0 +1,271 @@
+import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions, clientStreams, serverStreams } from '../../call/call.js';
+import { ReceiveQueue } from '../../call/receive-queue.js';
+import { Code } from '../../status/code.js';
+import { type Status, OK_STATUS, status } from '../../status/status.js';
+import { type Packet, PacketKind } from './frame.js';
+import { encodeInvokeMetadata } from './invoke-metadata.js';
+import { errorPayloadToStatus } from './status-map.js';
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+/** StreamEnd tells a session how a stream was released: 'done' (finished on the wire, or never written) or 'cancel' (abandoned while unfinished). */
+export type StreamEnd = 'done' | 'cancel';
+
+/** DrpcStreamLink is a client call's stream on a connection, handed over by bind(). */
+export interface DrpcStreamLink {
+  /** streamId is the stream's id on the connection. */
+  readonly streamId: number;
+  /** write queues packets contiguously; `ack` runs once they were handed to the connection. */
+  write(packets: Packet[], ack?: () => void): void;
+  /** end releases the stream; for 'cancel' the session sends Cancel with `nextMessageId` (soft) or closes the connection (hard). */
+  end(how: StreamEnd, nextMessageId: number): void;
+}
+
+/** DrpcCallHost is what a client call needs from the transport that runs it (session or pool). */
+export interface DrpcCallHost {
+  /** maxPacketSize bounds outgoing messages. */
+  readonly maxPacketSize: number;
+  /** maxQueuedMessages bounds unread messages. */
+  readonly maxQueuedMessages: number;
+  /** maxQueuedBytes bounds unread bytes. */
+  readonly maxQueuedBytes: number;
+  /** acquire finds a stream for the call: later (or at once) call.bind(link), or call.fail(status). */
+  acquire(call: DrpcClientCall): void;
+  /** abandon forgets a call that ended before it was bound. */
+  abandon(call: DrpcClientCall): void;
+}
+
+/**
+ * DrpcClientCall is the client's end of one drpc stream, shared by the
+ * upstream session, the multiplexed session and the pool. States:
+ *
+ *   created → waiting (start: acquire) → bound (a stream id; operations run)
+ *           → invoked ([InvokeMetadata,] Invoke written with the first
+ *             send/closeSend, or the first request of a client-streaming call)
+ *           → ended (status known; stream released) → done (onStatus delivered)
+ *
+ * Operations issued while waiting are kept and replayed on bind. A remote
+ * CloseSend ends the call OK (a Close is written first when this side had
+ * not closed, as Go's stream Close does); Error ends it with the mapped
+ * status; a local end (cancel, deadline, overflow) releases the unfinished
+ * stream as 'cancel'. A remote status waits for queued messages; a local one
+ * drops them.
+ */
+export class DrpcClientCall implements ClientCall {
+  private listener: CallListener | undefined;
+  private readonly queue: ReceiveQueue;
+  private link: DrpcStreamLink | undefined;
+  private ops: Array<() => void> = [];
+  private nextMessageId = 1;
+  private invoked = false;
+  private sendClosed = false;
+  private requestSent = false;
+  private gotMessage = false;
+  private remoteEnded = false;
+  private released = false;
+  private preStartStatus: Status | undefined;
+  private pendingStatus: Status | undefined;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** constructor prepares a call; nothing happens before start(). */
+  constructor(
+    private readonly host: DrpcCallHost,
+    readonly method: string,
+    readonly kind: MethodKind,
+    private readonly options: CallOptions = {},
+  ) {
+    this.queue = new ReceiveQueue((m) => this.listener?.onMessage(m), host.maxQueuedMessages, host.maxQueuedBytes);
+  }
+
+  /** streamId is the bound stream's id (0 while unbound). */
+  get streamId(): number {
+    return this.link?.streamId ?? 0;
+  }
+
+  /** start attaches the listener and asks the host for a stream; a call cancelled or past its deadline fails before any stream exists. */
+  start(listener: CallListener): void {
+    if (this.listener) throw new Error('call already started');
+    this.listener = listener;
+    if (this.preStartStatus) return this.failSoon(this.preStartStatus);
+    const { deadline } = this.options;
+    if (deadline !== undefined) {
+      const left = deadline - Date.now();
+      if (left <= 0) return this.failSoon(status(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
+      this.timer = setTimeout(() => this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded')), left);
+    }
+    this.host.acquire(this);
+  }
+
+  /** bind hands the call its stream (called by the host); queued operations run now. */
+  bind(link: DrpcStreamLink): void {
+    if (this.released || this.pendingStatus || this.done) {
+      this.released = true;
+      return link.end('done', 1);
+    }
+    this.link = link;
+    const ops = this.ops;
+    this.ops = [];
+    for (const op of ops) op();
+  }
+
+  /** request asks for n more messages; a client-streaming call writes its Invoke now if it has not yet (Go flushes before the first receive). */
+  request(n: number): void {
+    this.queue.request(n);
+    if (clientStreams(this.kind) && !this.invoked && !this.sendClosed && this.listener) this.perform(() => this.writeInvoke(() => []));
+    this.maybeDeliverStatus();
+  }
+
+  /** skipUnread drops queued and future messages. */
+  skipUnread(): void {
+    this.queue.drop();
+    this.maybeDeliverStatus();
+  }
+
+  /** send writes one message; unary and server-streaming calls write Invoke, Message and CloseSend together. */
+  send(message: Uint8Array, opts?: SendOptions): void {
+    const l = this.listener;
+    if (!l) throw new Error('send before start');
+    if (this.done || this.pendingStatus || this.sendClosed || this.requestSent) return queueMicrotask(() => l.onWritable(false));
+    if (message.byteLength > this.host.maxPacketSize) {
+      queueMicrotask(() => l.onWritable(false));
+      return this.localEnd(status(Code.RESOURCE_EXHAUSTED, `drpc: message of ${message.byteLength} bytes exceeds the limit of ${this.host.maxPacketSize}`));
+    }
+    const ack = () => {
+      if (!this.done) l.onWritable(true);
+    };
+    const last = !clientStreams(this.kind) || opts?.last === true;
+    if (!clientStreams(this.kind)) this.requestSent = true;
+    if (last) this.sendClosed = true;
+    this.perform(() =>
+      this.writeInvoke(() => {
+        const packets = [this.packet(PacketKind.Message, message)];
+        if (last) packets.push(this.packet(PacketKind.CloseSend, EMPTY));
+        return packets;
+      }, ack),
+    );
+  }
+
+  /** closeSend writes CloseSend (a no-op for unary and server-streaming calls, whose send already closed). */
+  closeSend(): void {
+    if (this.sendClosed || this.done || this.pendingStatus || !clientStreams(this.kind)) return;
+    this.sendClosed = true;
+    this.perform(() => this.writeInvoke(() => [this.packet(PacketKind.CloseSend, EMPTY)]));
+  }
+
+  /** cancel abandons the call; onStatus follows with the status (CANCELLED by default). */
+  cancel(s: Status = status(Code.CANCELLED, 'call cancelled')): void {
+    if (!this.listener) {
+      this.preStartStatus ??= s;
+      return;
+    }
+    this.localEnd(s);
+  }
+
+  /** onPacket handles a Message, CloseSend, Error, Close or Cancel packet of this call's stream (called by the session). */
+  onPacket(kind: number, data: Uint8Array): void {
+    if (this.remoteEnded || this.done) return;
+    switch (kind) {
+      case PacketKind.Message:
+        if (this.pendingStatus) return;
+        if (this.gotMessage && !serverStreams(this.kind)) return this.localEnd(status(Code.INTERNAL, 'drpc: more than one response message on a call whose server does not stream'));
+        this.gotMessage = true;
+        if (!this.queue.push(data)) this.localEnd(status(Code.RESOURCE_EXHAUSTED, `drpc: receive queue full (${this.host.maxQueuedMessages} unread messages)`));
+        return;
+      case PacketKind.CloseSend:
+        if (!this.sendClosed && this.invoked) {
+          this.sendClosed = true;
+          this.link?.write([this.packet(PacketKind.Close, EMPTY)]);
+        }
+        return this.remoteEnd(this.gotMessage || serverStreams(this.kind) ? OK_STATUS : status(Code.INTERNAL, 'drpc: stream closed without a response message'));
+      case PacketKind.Error:
+        return this.remoteEnd(errorPayloadToStatus(data));
+      case PacketKind.Close:
+        return this.remoteEnd(status(Code.CANCELLED, 'drpc: stream closed by the server'));
+      case PacketKind.Cancel:
+        return this.remoteEnd(status(Code.CANCELLED, 'drpc: stream cancelled by the server'));
+      default:
+        return;
+    }
+  }
+
+  /** fail ends the call because its connection is gone; nothing more is written. */
+  fail(s: Status): void {
+    this.released = true;
+    this.localEnd(s);
+  }
+
+  private perform(op: () => void): void {
+    if (this.link) op();
+    else this.ops.push(op);
+  }
+
+  private packet(kind: PacketKind, data: Uint8Array, control = false): Packet {
+    return { kind, streamId: this.link!.streamId, messageId: this.nextMessageId++, control, data };
+  }
+
+  /** writeInvoke writes [InvokeMetadata,] Invoke (once) followed by the packets `rest` builds, all in one contiguous push. */
+  private writeInvoke(rest: () => Packet[], ack?: () => void): void {
+    if (this.released || this.done) return;
+    const packets: Packet[] = [];
+    if (!this.invoked) {
+      this.invoked = true;
+      const md = this.options.metadata;
+      if (md && md.size > 0) packets.push(this.packet(PacketKind.InvokeMetadata, encodeInvokeMetadata(lastValues(md))));
+      packets.push(this.packet(PacketKind.Invoke, utf8.encode(this.method)));
+    }
+    for (const p of rest()) packets.push(p);
+    if (packets.length > 0) this.link!.write(packets, ack);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (!this.link) return this.host.abandon(this);
+    this.link.end(this.remoteEnded || !this.invoked ? 'done' : 'cancel', this.nextMessageId);
+  }
+
+  private remoteEnd(s: Status): void {
+    if (this.done || this.pendingStatus) return;
+    this.remoteEnded = true;
+    this.clearTimer();
+    this.release();
+    this.queue.end();
+    this.pendingStatus = s;
+    this.maybeDeliverStatus();
+  }
+
+  private localEnd(s: Status): void {
+    if (this.done) return;
+    this.clearTimer();
+    this.ops = [];
+    this.release();
+    this.queue.drop();
+    this.queue.end();
+    this.pendingStatus = s;
+    this.maybeDeliverStatus();
+  }
+
+  private failSoon(s: Status): void {
+    queueMicrotask(() => this.localEnd(s));
+  }
+
+  private maybeDeliverStatus(): void {
+    if (this.done || !this.pendingStatus || this.queue.length > 0 || !this.listener) return;
+    this.done = true;
+    this.listener.onStatus(this.pendingStatus);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** lastValues yields one pair per key with its last value (drpc metadata is a map; the last duplicate wins, as in Go). */
+function lastValues(md: Iterable<[string, string]>): Array<[string, string]> {
+  const m = new Map<string, string>();
+  for (const [k, v] of md) m.set(k, v);
+  return [...m];
+}

@@ -1,0 +1,96 @@
+import type { Conn } from '../../transport/conn.js';
+import type { Packet } from './frame.js';
+import { encodePacketInto, encodedPacketSize } from './packet-writer.js';
+
+/** Defer runs a callback on a later turn of the event loop. */
+export type Defer = (run: () => void) => void;
+
+/** defaultDefer flushes at the end of the current event-loop turn (check phase). */
+export const defaultDefer: Defer = (run) => {
+  setImmediate(run);
+};
+
+/**
+ * DrpcFrameWriter is the one writer queue of a connection. Packets of every
+ * stream are queued in order and one deferred flush per turn encodes them
+ * (split into frames of at most `splitSize` bytes) into a single buffer and
+ * writes it once. Ordering guarantees that the sessions rely on:
+ *
+ *   - the packets of one push() are contiguous on the wire (InvokeMetadata and
+ *     Invoke are pushed together, so nothing can land between them);
+ *   - the frames of one packet are never interleaved with other frames, so a
+ *     reader that assembles packets connection-wide (upstream, fork-A) reads
+ *     them correctly;
+ *   - a Cancel pushed after a stream's message is written after all of that
+ *     message's frames (FIFO).
+ */
+export class DrpcFrameWriter {
+  private queue: Packet[] = [];
+  private total = 0;
+  private scheduled = false;
+  private acks: Array<() => void> = [];
+  private blockedAcks: Array<() => void> = [];
+  /** packetsWritten counts packets handed to the connection. */
+  packetsWritten = 0;
+  /** writes counts connection writes (coalesced flushes). */
+  writes = 0;
+
+  /** constructor binds the writer to a connection. */
+  constructor(
+    private readonly conn: Conn,
+    private readonly splitSize: number,
+    private readonly defer: Defer = defaultDefer,
+  ) {}
+
+  /**
+   * push queues packets to be written contiguously. `ack` runs once they were
+   * handed to the connection and the connection is below its high-water mark
+   * (send completions carry backpressure this way). Throws DrpcProtocolError
+   * for an unencodable packet (ids out of range) before queuing anything.
+   */
+  push(packets: readonly Packet[], ack?: () => void): void {
+    if (this.conn.closed) return;
+    let size = 0;
+    for (const p of packets) size += encodedPacketSize(p, this.splitSize);
+    for (const p of packets) this.queue.push(p);
+    this.total += size;
+    if (ack) this.acks.push(ack);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.defer(this.flushNow);
+    }
+  }
+
+  /** pending is the number of bytes waiting for the next flush. */
+  get pending(): number {
+    return this.total;
+  }
+
+  /** flushNow writes everything queued as one buffer. */
+  readonly flushNow = (): void => {
+    this.scheduled = false;
+    const packets = this.queue;
+    if (packets.length === 0) return;
+    const out = Buffer.allocUnsafe(this.total);
+    let at = 0;
+    for (const p of packets) at = encodePacketInto(out, at, p, this.splitSize);
+    this.queue = [];
+    this.total = 0;
+    this.packetsWritten += packets.length;
+    this.writes++;
+    const acks = this.acks;
+    this.acks = [];
+    if (this.conn.closed) return;
+    const open = this.conn.write(out);
+    if (acks.length === 0) return;
+    if (open && this.blockedAcks.length === 0) for (const a of acks) a();
+    else for (const a of acks) this.blockedAcks.push(a);
+  };
+
+  /** drained releases the acks held back while the connection was over its high-water mark. */
+  drained(): void {
+    const acks = this.blockedAcks;
+    this.blockedAcks = [];
+    for (const a of acks) a();
+  }
+}

@@ -1,0 +1,64 @@
+import { DEFAULT_MAX_PACKET_SIZE } from './frame.js';
+import { DEFAULT_SPLIT_SIZE } from './packet-writer.js';
+import { type Defer, defaultDefer } from './frame-writer.js';
+
+/**
+ * CancelMode is how a client abandons an unfinished upstream stream: 'soft'
+ * sends a Cancel packet (control bit set, as Go does) and keeps the
+ * connection; 'hard' closes the connection. Multiplexed connections always
+ * cancel softly.
+ */
+export type CancelMode = 'soft' | 'hard';
+
+/** DrpcSessionOptions configure one drpc connection (client or server role). */
+export interface DrpcSessionOptions {
+  /** maxPacketSize bounds an assembled packet's data in both directions (default 4 MiB, Go's reader limit). */
+  maxPacketSize?: number;
+  /** splitSize is the largest frame data written (default 64 KiB as Go; negative: never split). */
+  splitSize?: number;
+  /** maxQueuedMessages bounds the unread messages held per stream (default 256, the fork's per-stream queue); over it the stream fails with RESOURCE_EXHAUSTED. */
+  maxQueuedMessages?: number;
+  /** maxQueuedBytes bounds the unread bytes held per stream (default 16 MiB). */
+  maxQueuedBytes?: number;
+  /** cancel is the client's cancel mode on upstream connections (default 'soft'). */
+  cancel?: CancelMode;
+  /** maxConcurrentStreams caps the streams a multiplexing server runs at once (default 1024); more are refused with an Error packet. */
+  maxConcurrentStreams?: number;
+  /** defer schedules the coalesced write flush (default: end of the event-loop turn). */
+  defer?: Defer;
+}
+
+/** ResolvedDrpcOptions are options with every default filled in. */
+export type ResolvedDrpcOptions = Required<DrpcSessionOptions>;
+
+/** resolveDrpcOptions fills defaults and checks bounds; throws RangeError on a bad value. */
+export function resolveDrpcOptions(o: DrpcSessionOptions = {}): ResolvedDrpcOptions {
+  const r: ResolvedDrpcOptions = {
+    maxPacketSize: o.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+    splitSize: o.splitSize ?? DEFAULT_SPLIT_SIZE,
+    maxQueuedMessages: o.maxQueuedMessages ?? 256,
+    maxQueuedBytes: o.maxQueuedBytes ?? 16 * 1024 * 1024,
+    cancel: o.cancel ?? 'soft',
+    maxConcurrentStreams: o.maxConcurrentStreams ?? 1024,
+    defer: o.defer ?? defaultDefer,
+  };
+  if (!(Number.isSafeInteger(r.maxPacketSize) && r.maxPacketSize > 0)) throw new RangeError('maxPacketSize must be a positive integer');
+  if (!Number.isSafeInteger(r.splitSize)) throw new RangeError('splitSize must be an integer');
+  if (!(r.maxQueuedMessages >= 1)) throw new RangeError('maxQueuedMessages must be >= 1');
+  if (!(r.maxQueuedBytes >= 1)) throw new RangeError('maxQueuedBytes must be >= 1');
+  if (r.cancel !== 'soft' && r.cancel !== 'hard') throw new RangeError("cancel must be 'soft' or 'hard'");
+  if (!(r.maxConcurrentStreams >= 1)) throw new RangeError('maxConcurrentStreams must be >= 1');
+  return r;
+}
+
+/**
+ * splitRpcName turns `/pkg.Service/Method` into service and method names for
+ * a CallRouter; undefined when the name does not have that shape (such an
+ * rpc is unknown to every router).
+ */
+export function splitRpcName(rpc: string): { service: string; method: string } | undefined {
+  if (!rpc.startsWith('/')) return undefined;
+  const i = rpc.lastIndexOf('/');
+  if (i <= 1 || i === rpc.length - 1) return undefined;
+  return { service: rpc.slice(1, i), method: rpc.slice(i + 1) };
+}

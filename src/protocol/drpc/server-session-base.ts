@@ -1,0 +1,158 @@
+import type { CallRouter } from '../../call/call.js';
+import { Metadata } from '../../metadata/metadata.js';
+import { Code } from '../../status/code.js';
+import { status } from '../../status/status.js';
+import type { Conn } from '../../transport/conn.js';
+import { encodeErrorPayload } from './error-payload.js';
+import { type Frame, type Packet, PacketKind } from './frame.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { DrpcFrameWriter } from './frame-writer.js';
+import { type DrpcSessionOptions, type ResolvedDrpcOptions, resolveDrpcOptions, splitRpcName } from './options.js';
+import { DrpcServerCall, type DrpcServerCallHost } from './server-call.js';
+import { errorPayloadToStatus } from './status-map.js';
+
+const utf8 = new TextDecoder();
+
+/**
+ * DrpcServerSessionBase is what the upstream and the multiplexed server
+ * sessions share: the connection, the writer queue, the frame decoder, call
+ * creation through a CallRouter (an unknown rpc is answered like Go: Error
+ * code 0, `protocol error: unknown rpc: "<name>"`, connection kept), the
+ * stream-scoped packets of a running call, and the connection-scoped
+ * failures: a protocol violation closes the connection without an Error
+ * packet (as Go does), and a closed connection cancels every call.
+ */
+export abstract class DrpcServerSessionBase {
+  /** writer is the connection's one writer queue. */
+  protected readonly writer: DrpcFrameWriter;
+  /** opts are the resolved options. */
+  protected readonly opts: ResolvedDrpcOptions;
+  /** host is the DrpcServerCallHost handed to calls. */
+  protected readonly host: DrpcServerCallHost;
+  private readonly decoder: FrameDecoder;
+  private ended = false;
+  /** protocolError holds the reason when the session closed the connection for a protocol violation. */
+  protocolError: string | undefined;
+  /** ignoredPackets counts packets dropped without effect. */
+  ignoredPackets = 0;
+
+  /** constructor takes over a connection; serving starts when the subclass calls begin(). */
+  constructor(
+    protected readonly conn: Conn,
+    protected readonly router: CallRouter,
+    options?: DrpcSessionOptions,
+    private readonly onEnd?: () => void,
+  ) {
+    this.opts = resolveDrpcOptions(options);
+    this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer);
+    this.decoder = new FrameDecoder({ maxFrameSize: this.opts.maxPacketSize });
+    this.host = {
+      maxPacketSize: this.opts.maxPacketSize,
+      write: (packets, ack) => this.writer.push(packets, ack),
+      release: (call) => this.release(call),
+    };
+  }
+
+  /** begin starts reading the connection; subclasses call it last in their constructor. */
+  protected begin(): void {
+    this.conn.start({
+      onData: (chunk) => this.onData(chunk),
+      onClose: () => this.shutdown(),
+      onDrain: () => this.writer.drained(),
+    });
+  }
+
+  /** writeStats counts packets written and the coalesced connection writes that carried them. */
+  get writeStats(): { packets: number; writes: number } {
+    return { packets: this.writer.packetsWritten, writes: this.writer.writes };
+  }
+
+  /** closed is true once the connection is gone. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** close flushes pending packets and closes the connection; running calls are cancelled. */
+  close(): void {
+    this.writer.flushNow();
+    this.conn.close();
+    this.shutdown();
+  }
+
+  /** onFrame handles one decoded frame. */
+  protected abstract onFrame(frame: Frame): void;
+
+  /** release forgets a call that wrote its last packet or was cancelled. */
+  protected abstract release(call: DrpcServerCall): void;
+
+  /** activeCallList lists the calls to cancel when the connection goes away. */
+  protected abstract activeCallList(): DrpcServerCall[];
+
+  /** startCall looks the rpc up and starts a call, or answers an unknown rpc; returns the call or undefined. */
+  protected startCall(streamId: number, rpcData: Uint8Array, md: Map<string, string> | undefined): DrpcServerCall | undefined {
+    const rpc = utf8.decode(rpcData);
+    const name = splitRpcName(rpc);
+    const kind = name ? this.router.lookup(name.service, name.method) : status(Code.UNIMPLEMENTED, rpc);
+    if (typeof kind !== 'string') {
+      const data = kind.code === Code.UNIMPLEMENTED ? encodeErrorPayload(0, `protocol error: unknown rpc: ${JSON.stringify(rpc)}`) : encodeErrorPayload(kind.code, kind.message);
+      this.writer.push([{ kind: PacketKind.Error, streamId, messageId: 1, control: false, data }]);
+      return undefined;
+    }
+    const metadata = new Metadata();
+    if (md) for (const [k, v] of md) metadata.append(k, v);
+    const call = new DrpcServerCall(this.host, streamId, rpc, kind, metadata, this.conn.remoteAddress, this.opts.maxQueuedMessages, this.opts.maxQueuedBytes);
+    return call;
+  }
+
+  /** deliver applies a Message, CloseSend, Close, Cancel or Error packet to a running call. */
+  protected deliver(call: DrpcServerCall, p: Packet): void {
+    switch (p.kind) {
+      case PacketKind.Message:
+        return call.onMessage(p.data);
+      case PacketKind.CloseSend:
+        return call.onCloseSend();
+      case PacketKind.Close:
+        return call.cancelWith(status(Code.CANCELLED, 'drpc: stream closed by the client'), false);
+      case PacketKind.Cancel:
+        return call.cancelWith(status(Code.CANCELLED, 'drpc: stream cancelled by the client'), false);
+      case PacketKind.Error:
+        return call.cancelWith(status(Code.CANCELLED, `drpc: client sent an error: ${errorPayloadToStatus(p.data).message}`), false);
+      default:
+        this.ignoredPackets++;
+    }
+  }
+
+  /** isKnownKind tells whether a kind is one of drpc's seven packet kinds. */
+  protected isKnownKind(kind: number): boolean {
+    return kind >= PacketKind.Invoke && kind <= PacketKind.InvokeMetadata;
+  }
+
+  /** protocolFailure closes the connection at once (queued replies are flushed first); every call is cancelled. */
+  protected protocolFailure(reason: string): void {
+    if (this.ended) return;
+    this.protocolError = reason;
+    this.writer.flushNow();
+    this.conn.destroy();
+    this.shutdown();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.ended) return;
+    try {
+      for (const frame of this.decoder.decode(chunk)) {
+        this.onFrame(frame);
+        if (this.ended) return;
+      }
+    } catch (e) {
+      this.protocolFailure((e as Error).message);
+    }
+  }
+
+  private shutdown(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const s = status(Code.CANCELLED, 'drpc: connection closed');
+    for (const c of this.activeCallList()) c.cancelWith(s, false);
+    this.onEnd?.();
+  }
+}

@@ -1,0 +1,231 @@
+// Multiplexed drpc: slow consumers on either side, a cancel storm, cancel
+// ordering on the wire, stream- and connection-scoped failures, write
+// coalescing and the server's stream cap.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CallServer } from '../src/server/call-server.js';
+import { MethodRegistry } from '../src/server/method-registry.js';
+import { connectDrpc } from '../src/client/connect.js';
+import { serverStreamHandler, unaryCall } from '../src/call/call-adapters.js';
+import { CallIO } from '../src/call/call-io.js';
+import type { CallListener } from '../src/call/call.js';
+import { registerDrpcInterop } from '../src/cli/interop/drpc-service.js';
+import { DrpcMuxClientSession } from '../src/protocol/drpc/mux-client-session.js';
+import { DrpcMuxServerSession } from '../src/protocol/drpc/mux-server-session.js';
+import { PacketKind } from '../src/protocol/drpc/frame.js';
+import { Metadata } from '../src/metadata/metadata.js';
+import { Code } from '../src/status/code.js';
+import type { Status } from '../src/status/status.js';
+import { PipeListener } from '../src/transport/pipe-listener.js';
+import { RawDrpcPeer, concat, describe, frameBytes } from './helpers/raw-drpc.js';
+import { mulberry32 } from './helpers/drpc-vectors.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const ECHO = '/drpcpeer.Peer/Echo';
+
+function registry(): MethodRegistry {
+  const reg = new MethodRegistry();
+  registerDrpcInterop(reg);
+  // Flood sends `n` messages as fast as the connection takes them.
+  reg.register('test.Mux', 'Flood', 'server_stream', serverStreamHandler(async function* (req) {
+    const n = Number(dec.decode(req));
+    for (let i = 1; i <= n; i++) yield enc.encode(`f-${i}`);
+  }));
+  // Hold never reads its requests and ends when cancelled.
+  reg.register('test.Mux', 'Hold', 'bidi', (call) => {
+    const io = new CallIO(call);
+    void io.whenCancelled().then(() => call.finish({ code: Code.CANCELLED, message: 'cancelled', details: [] }));
+  });
+  return reg;
+}
+
+async function setup(drpc = {}) {
+  const listener = new PipeListener();
+  let session: DrpcMuxServerSession | undefined;
+  const reg = registry();
+  listener.onConnection((conn) => (session = new DrpcMuxServerSession(conn, reg, drpc)));
+  const client = (await connectDrpc(listener, { multiplex: true })) as DrpcMuxClientSession;
+  await sleep(5);
+  return { listener, client, server: () => session!, stop: async () => (client.close(), await listener.close()) };
+}
+
+/** StatusCounter is a listener that counts onStatus calls and keeps the codes. */
+class StatusCounter implements CallListener {
+  statuses: Status[] = [];
+  messages = 0;
+  onMessage(m: Uint8Array | null): void {
+    if (m) this.messages++;
+  }
+  onWritable(): void {}
+  onStatus(s: Status): void {
+    this.statuses.push(s);
+  }
+}
+
+test('a stream the client never reads does not stall 100 others; its overflow fails only that stream', async () => {
+  const { client, server, stop } = await setup();
+  // 100 queued messages stay below the 256-message bound: the stream just waits.
+  const unread = client.createCall('/test.Mux/Flood', 'server_stream', {});
+  const unreadL = new StatusCounter();
+  unread.start(unreadL);
+  unread.send(enc.encode('100'), { last: true });
+  // 1000 messages overflow the bound: that stream fails alone.
+  const flood = client.createCall('/test.Mux/Flood', 'server_stream', {});
+  const floodL = new StatusCounter();
+  flood.start(floodL);
+  flood.send(enc.encode('1000'), { last: true });
+  const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => unaryCall(client, ECHO, enc.encode(`c-${i}`))));
+  replies.forEach((r, i) => assert.is(dec.decode(r), `c-${i}`));
+  for (let i = 0; i < 100 && floodL.statuses.length === 0; i++) await sleep(10);
+  assert.equal(floodL.statuses.map((s) => s.code), [Code.RESOURCE_EXHAUSTED]);
+  assert.is(unreadL.statuses.length, 0, 'the unread stream is still pending');
+  unread.request(1000);
+  for (let i = 0; i < 100 && unreadL.statuses.length === 0; i++) await sleep(10);
+  assert.is(unreadL.messages, 100);
+  assert.equal(unreadL.statuses.map((s) => s.code), [Code.OK]);
+  assert.not.ok(client.closed);
+  for (let i = 0; i < 100 && server().activeCalls > 0; i++) await sleep(10);
+  assert.is(server().activeCalls, 0);
+  await stop();
+});
+
+test('a handler that never reads does not stall 100 others; its overflow fails only that stream', async () => {
+  const { client, server, stop } = await setup({ maxQueuedMessages: 16 });
+  const held = client.createCall('/test.Mux/Hold', 'bidi', {});
+  const heldL = new StatusCounter();
+  held.start(heldL);
+  for (let i = 0; i < 10; i++) held.send(enc.encode(`h-${i}`));
+  const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => unaryCall(client, ECHO, enc.encode(`c-${i}`))));
+  replies.forEach((r, i) => assert.is(dec.decode(r), `c-${i}`));
+  assert.is(heldL.statuses.length, 0);
+  for (let i = 0; i < 20; i++) held.send(enc.encode(`more-${i}`));
+  for (let i = 0; i < 100 && heldL.statuses.length === 0; i++) await sleep(10);
+  assert.equal(heldL.statuses.map((s) => s.code), [Code.RESOURCE_EXHAUSTED]);
+  assert.is(dec.decode(await unaryCall(client, ECHO, enc.encode('after'))), 'after');
+  assert.is(server().activeCalls, 0);
+  await stop();
+});
+
+test('cancel storm: 1000 streams cancelled at random points each end exactly once, the connection survives', async () => {
+  const { client, server, stop } = await setup();
+  const random = mulberry32(20240611);
+  const calls = Array.from({ length: 1000 }, (_, i) => {
+    const ticker = i % 2 === 0;
+    const call = client.createCall(ticker ? '/drpcpeer.Peer/Ticker' : ECHO, ticker ? 'server_stream' : 'unary', i % 7 === 0 ? { metadata: new Metadata({ k: `v${i}` }) } : {});
+    const l = new StatusCounter();
+    const when = random();
+    if (when < 0.05) call.cancel(); // before start: no stream at all
+    call.start(l);
+    call.request(1 << 20);
+    call.send(enc.encode(`r-${i}`), { last: true });
+    if (when >= 0.05 && when < 0.2) call.cancel(); // same turn as the send: Invoke and Cancel in one write
+    else if (when >= 0.2) setTimeout(() => call.cancel(), Math.floor(random() * 60));
+    return { l, ticker };
+  });
+  for (let i = 0; i < 300 && calls.some((c) => c.l.statuses.length === 0); i++) await sleep(10);
+  await sleep(50);
+  for (const { l, ticker } of calls) {
+    assert.is(l.statuses.length, 1, 'exactly one onStatus');
+    const code = l.statuses[0]!.code;
+    assert.ok(code === Code.CANCELLED || (!ticker && code === Code.OK), `unexpected ${code} ${l.statuses[0]!.message}`);
+  }
+  assert.ok(calls.filter((c) => c.l.statuses[0]!.code === Code.CANCELLED).length >= 500);
+  assert.not.ok(client.closed);
+  assert.is(dec.decode(await unaryCall(client, ECHO, enc.encode('alive'))), 'alive');
+  for (let i = 0; i < 100 && (server().activeCalls > 0 || client.openStreams > 0); i++) await sleep(10);
+  assert.is(server().activeCalls, 0, 'every server stream ended');
+  assert.is(client.openStreams, 0, 'every client stream released');
+  await stop();
+});
+
+test('cancel lands after the whole in-flight message; InvokeMetadata and Invoke stay adjacent', async () => {
+  const listener = new PipeListener();
+  let peer: RawDrpcPeer | undefined;
+  await RawDrpcPeer.serve(listener, (p) => (peer = p));
+  const client = (await connectDrpc(listener, { multiplex: true })) as DrpcMuxClientSession;
+  const a = client.createCall('/x.Y/Big', 'bidi', { metadata: new Metadata({ k: 'v' }) });
+  const b = client.createCall('/x.Y/Small', 'unary', { metadata: new Metadata({ k: 'w' }) });
+  const la = new StatusCounter();
+  const lb = new StatusCounter();
+  a.start(la);
+  b.start(lb);
+  a.send(new Uint8Array(200_000));
+  b.send(enc.encode('s'), { last: true });
+  a.cancel();
+  b.cancel();
+  await sleep(20);
+  await peer!.until(() => peer!.frames.length >= 12, 2000, 'frames');
+  await sleep(20);
+  const got = peer!.frames.map((f) => `${describe({ ...f, data: new Uint8Array(0) })}${f.done ? '' : ' +'}`);
+  assert.equal(got, [
+    'InvokeMetadata s1 m1', 'Invoke s1 m2', 'Message s1 m3 +', 'Message s1 m3 +', 'Message s1 m3 +', 'Message s1 m3',
+    'InvokeMetadata s2 m1', 'Invoke s2 m2', 'Message s2 m3', 'CloseSend s2 m4',
+    'Cancel s1 m4', 'Cancel s2 m5',
+  ]);
+  assert.equal([la.statuses[0]?.code, lb.statuses[0]?.code], [Code.CANCELLED, Code.CANCELLED]);
+  assert.not.ok(client.closed);
+  client.close();
+  await listener.close();
+});
+
+test('a call cancelled before start or past its deadline fails without creating a stream', async () => {
+  const { client, stop } = await setup();
+  const c1 = client.createCall(ECHO, 'unary', {});
+  c1.cancel();
+  const io1 = new CallIO(c1);
+  const c2 = client.createCall(ECHO, 'unary', { deadline: Date.now() - 5 });
+  const io2 = new CallIO(c2);
+  assert.equal([(await io1.status).code, (await io2.status).code], [Code.CANCELLED, Code.DEADLINE_EXCEEDED]);
+  assert.is(client.lastStreamId, 0);
+  assert.is(client.writeStats.packets, 0);
+  await stop();
+});
+
+test('one stream failing does not disturb the others; a protocol violation ends them all with INTERNAL', async () => {
+  const { client, stop } = await setup();
+  const ticker = new CallIO(client.createCall('/drpcpeer.Peer/Ticker', 'server_stream', {}));
+  void ticker.write(enc.encode('t'), true);
+  assert.is(dec.decode((await ticker.read())!), 't-1');
+  const e = await unaryCall(client, '/drpcpeer.Peer/Fail', enc.encode('7:nope')).catch((x: unknown) => x as { code: number });
+  assert.is((e as { code: number }).code, 7);
+  assert.is(dec.decode((await ticker.read())!), 't-2');
+  await stop();
+
+  const listener = new PipeListener();
+  let peer: RawDrpcPeer | undefined;
+  await RawDrpcPeer.serve(listener, (p) => (peer = p));
+  const c = (await connectDrpc(listener, { multiplex: true })) as DrpcMuxClientSession;
+  const ios = [1, 2, 3].map(() => new CallIO(c.createCall('/x.Y/Z', 'bidi', {})));
+  for (const io of ios) void io.write(enc.encode('hi'));
+  await sleep(10);
+  await peer!.until(() => peer!.frames.length >= 6, 2000, 'three streams');
+  peer!.send(concat(frameBytes(PacketKind.Message, 2, 3, 'a'), frameBytes(PacketKind.Message, 2, 1, 'b')));
+  const codes = await Promise.all(ios.map(async (io) => (await io.status).code));
+  assert.equal(codes, [Code.INTERNAL, Code.INTERNAL, Code.INTERNAL]);
+  assert.ok(c.closed);
+  await listener.close();
+});
+
+test('frames of one turn go out in one write (256 concurrent calls), both directions', async () => {
+  const { client, server, stop } = await setup();
+  await Promise.all(Array.from({ length: 256 }, (_, i) => unaryCall(client, ECHO, enc.encode(`${i}`))));
+  assert.is(client.writeStats.packets, 256 * 3);
+  assert.ok(client.writeStats.writes <= 2, `client wrote ${client.writeStats.writes} times`);
+  assert.is(server().writeStats.packets, 256 * 2);
+  assert.ok(server().writeStats.writes <= 8, `server wrote ${server().writeStats.writes} times`);
+  await stop();
+});
+
+test('the server refuses streams over maxConcurrentStreams with RESOURCE_EXHAUSTED', async () => {
+  const { client, stop } = await setup({ maxConcurrentStreams: 2 });
+  const tickers = [1, 2].map(() => new CallIO(client.createCall('/drpcpeer.Peer/Ticker', 'server_stream', {})));
+  for (const t of tickers) void t.write(enc.encode('t'), true);
+  for (const t of tickers) await t.read();
+  const e = (await unaryCall(client, ECHO, enc.encode('x')).catch((x: unknown) => x)) as { code: number; rawMessage: string };
+  assert.equal([e.code, e.rawMessage], [Code.RESOURCE_EXHAUSTED, 'too many concurrent streams: refused: at most 2 concurrent streams']);
+  await stop();
+});
+
+test.run();
