@@ -1,6 +1,7 @@
 import type { ClientTransport, MethodKind } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
-import { bindClientReactor } from '../../reactors/client-bind.js';
+import { bindClientReactor, isBound } from '../../reactors/client-bind.js';
+import { ReactorMisuseError } from '../../reactors/misuse.js';
 import type { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
 import { Metadata, type MetadataInit } from '../metadata/metadata.js';
 import { defaultScheduler, type Scheduler } from '../scheduler/scheduler.js';
@@ -9,7 +10,9 @@ import { RpcError } from '../status/rpc-error.js';
 import { status } from '../status/status.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
-import { connectTtrpc } from './connect.js';
+import { connectDrpc, connectTtrpc } from './connect.js';
+import type { DrpcPoolOptions } from './drpc-pool.js';
+import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import { CallbackUnaryReactor, IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback, toError } from './promise-reactors.js';
 
 /** CallOptions are per-call client options. */
@@ -32,27 +35,50 @@ export interface ClientOptions {
   ttrpc?: TtrpcSessionOptions;
   /** dialTimeoutMs bounds connecting. */
   dialTimeoutMs?: number;
+  /** protocol is what the server speaks: 'ttrpc' (default) or 'drpc'. */
+  protocol?: 'ttrpc' | 'drpc';
+  /** multiplex (drpc) runs every call on one multiplexed connection; only for servers that multiplex. */
+  multiplex?: boolean;
+  /** pool (upstream drpc; default true) spreads concurrent calls over pooled connections. */
+  pool?: boolean | DrpcPoolOptions;
+  /** drpc holds the drpc session options. */
+  drpc?: DrpcSessionOptions;
 }
+
+/** CloseCallback runs once when the client's connection closed (by close() or lost), after every open call reached onDone. */
+export type CloseCallback = (error?: Error) => void | Promise<void>;
 
 /**
  * Client makes calls on one connection: promises and async iterables, the
- * unary callback shortcut, and reactors for every call shape. close()
- * resolves once every open call has ended and the on-close callbacks ran.
+ * unary callback shortcut, and reactors for every call shape. Like a ttrpc
+ * client, close() closes the connection at once (open calls end with
+ * UNAVAILABLE) and resolves once every open call reached onDone and the
+ * on-close callbacks ran (ttrpc's UserOnCloseWait).
  */
 export class Client {
   private open = 0;
   private readonly idle: Array<() => void> = [];
-  private readonly closeCallbacks: Array<() => void | Promise<void>> = [];
+  private readonly closeCallbacks: CloseCallback[] = [];
   private closing: Promise<void> | undefined;
+  private closed: Promise<void> | undefined;
+  private closeError: Error | undefined;
 
   private constructor(
     private readonly transport: ClientTransport,
     private readonly scheduler: Scheduler,
-  ) {}
+  ) {
+    transport.onClose((error) => {
+      this.closeError = error;
+      void this.connectionClosed().catch(() => undefined);
+    });
+  }
 
   /** connect dials a target (address string or PipeListener); rejects with RpcError UNAVAILABLE. */
   static async connect(target: string | PipeListener, options: ClientOptions = {}): Promise<Client> {
-    const t = await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs });
+    const t =
+      options.protocol === 'drpc'
+        ? await connectDrpc(target, { multiplex: options.multiplex, pool: options.pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs })
+        : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs });
     return new Client(t, options.scheduler ?? defaultScheduler());
   }
 
@@ -114,14 +140,21 @@ export class Client {
     this.bind(method, 'client_stream', reactor, options);
   }
 
-  /** bindBidi binds a ClientBidiReactor to a new bidirectional call. */
+  /**
+   * bindBidi binds a ClientBidiReactor to a new call. For a bidi method that
+   * is a bidirectional call; a method of another shape (generic clients and
+   * proxies, e.g. `rawMethod(ctx.method, ctx.kind)`) goes on the wire with its
+   * own shape and is driven as a stream: the writes carry the request(s), the
+   * reads return the response(s).
+   */
   bindBidi<Req, Res>(method: MethodDescriptor<Req, Res>, reactor: ClientBidiReactor<Req, Res>, options?: ClientCallOptions): void {
-    this.bind(method, 'bidi', reactor, options);
+    this.bind(method, method.kind, reactor, options, undefined, method.kind !== 'bidi');
   }
 
-  /** onClose registers a callback that close() runs (and awaits) after every call ended. */
-  onClose(cb: () => void | Promise<void>): void {
-    this.closeCallbacks.push(cb);
+  /** onClose registers a callback run once when the connection closes (close() or lost), after every open call reached onDone; close() awaits it. */
+  onClose(cb: CloseCallback): void {
+    if (this.closed) void this.closed.then(() => cb(this.closeError)).catch(() => undefined);
+    else this.closeCallbacks.push(cb);
   }
 
   /** openCalls is the number of calls that have not reached onDone. */
@@ -129,36 +162,61 @@ export class Client {
     return this.open;
   }
 
-  /** close waits for open calls to end, closes the connection and runs the on-close callbacks; resolves after all of it. */
+  /**
+   * close closes the connection now (calls still open end with UNAVAILABLE;
+   * ttrpc has no graceful close) and resolves once every open call reached
+   * onDone and the on-close callbacks ran; it rejects with the first error a
+   * callback threw. Calls bound after close() fail with UNAVAILABLE.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.open > 0) await new Promise<void>((r) => this.idle.push(r));
       this.transport.close();
-      for (const cb of this.closeCallbacks.splice(0)) await cb();
+      await this.connectionClosed();
     })();
     return this.closing;
   }
 
-  private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions = {}, request?: Req): void {
+  /** connectionClosed waits for every open call's onDone, then runs the on-close callbacks once. */
+  private connectionClosed(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.open > 0) await new Promise<void>((r) => this.idle.push(r));
+      let first: unknown;
+      for (const cb of this.closeCallbacks.splice(0)) {
+        try {
+          await cb(this.closeError);
+        } catch (e) {
+          first ??= e;
+        }
+      }
+      if (first !== undefined) throw first;
+    })();
+    return this.closed;
+  }
+
+  private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions = {}, request?: Req, streamed = false): void {
     if (method.kind !== kind) throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not ${kind}`);
+    // Checked before anything is created, so a misuse leaves no half-open call behind.
+    if (isBound(reactor as ClientUnaryReactor<unknown>)) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
     const deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
     const metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
     const call = this.transport.createCall(method.path, kind, { metadata, deadline });
+    const signal = options.signal;
+    const abort = () => call.cancel(status(Code.CANCELLED, 'call cancelled'));
     this.open++;
     const onDone = reactor.onDone.bind(reactor);
     reactor.onDone = (s, r) => {
+      signal?.removeEventListener('abort', abort);
       try {
         onDone(s, r);
       } finally {
         if (--this.open === 0) for (const w of this.idle.splice(0)) w();
       }
     };
-    bindClientReactor(reactor, call, method, this.scheduler, request);
-    const signal = options.signal;
+    bindClientReactor(reactor, call, method, this.scheduler, request, streamed);
     if (signal) {
       if (signal.aborted) call.cancel(status(Code.CANCELLED, 'cancelled before the call started'));
-      else signal.addEventListener('abort', () => call.cancel(status(Code.CANCELLED, 'call cancelled')), { once: true });
+      else signal.addEventListener('abort', abort, { once: true });
     }
-    if (this.closing) call.cancel(status(Code.UNAVAILABLE, 'client is closing'));
+    if (this.closing || this.closed) call.cancel(status(Code.UNAVAILABLE, 'client is closed'));
   }
 }

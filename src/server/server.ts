@@ -11,7 +11,10 @@ import { bidiFromSync, clientStreamFromSync, serverStreamFromSync, unaryFromSync
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
-import { CallServer } from './call-server.js';
+import { Code } from '../status/code.js';
+import { status } from '../status/status.js';
+import { CallServer, type ServerProtocol } from './call-server.js';
+import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import { MethodRegistry } from './method-registry.js';
 
 /** ServerOptions configure a Server. */
@@ -20,9 +23,15 @@ export interface ServerOptions {
   scheduler?: Scheduler;
   /** ttrpc holds the per-connection ttrpc session options. */
   ttrpc?: TtrpcSessionOptions;
+  /** protocol is what connections speak: 'ttrpc' (default), 'drpc', or 'auto' (told apart by a connection's first bytes). */
+  protocol?: ServerProtocol;
+  /** multiplex serves drpc multiplexed (many concurrent streams per connection); clients must multiplex too. */
+  multiplex?: boolean;
+  /** drpc holds the per-connection drpc session options. */
+  drpc?: DrpcSessionOptions;
 }
 
-/** GenericHandler serves any unregistered method as a raw-bytes bidi reactor; ctx.method names the method. */
+/** GenericHandler serves any unregistered method as a raw-bytes bidi reactor; ctx.method names the method and ctx.kind its wire shape. */
 export type GenericHandler = (ctx: ServerContext) => ServerBidiReactor<Uint8Array, Uint8Array>;
 
 type Sync = (...args: never[]) => unknown;
@@ -46,7 +55,7 @@ export class Server {
   /** constructor creates a server with no services. */
   constructor(options: ServerOptions = {}) {
     this.scheduler = options.scheduler ?? defaultScheduler();
-    this.core = new CallServer(this.registry, { ttrpc: options.ttrpc });
+    this.core = new CallServer(this.registry, { ttrpc: options.ttrpc, drpc: options.drpc, protocol: options.protocol, multiplex: options.multiplex });
   }
 
   /** addService registers a service whose methods are sync style or wrapped in callback(). Throws Error when a method is missing. */
@@ -123,6 +132,11 @@ export class Server {
   }
 
   private track(call: ServerCall, run: (c: ServerCall) => void): void {
+    // During shutdown, calls that arrive on connections still open are refused (gRPC does the same).
+    if (this.stopped) {
+      call.start({ onMessage: () => undefined, onWritable: () => undefined, onStatus: () => undefined });
+      return call.finish(status(Code.UNAVAILABLE, 'server is shutting down'));
+    }
     this.active++;
     const start = call.start.bind(call);
     call.start = (listener) =>

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Server } from '../../src/server/server.js';
-import { Client } from '../../src/client/client.js';
+import { Server, type ServerOptions } from '../../src/server/server.js';
+import { Client, type ClientOptions } from '../../src/client/client.js';
 import { callback } from '../../src/services/handlers.js';
 import { EchoService, StreamingService } from '../../src/cli/interop/ttrpc-definitions.js';
 import { ServerBidiReactor, ServerWriteReactor } from '../../reactors/server-reactors.js';
@@ -54,8 +54,8 @@ class EchoBidiReactor extends ServerBidiReactor<Payload, Payload> {
 }
 
 /** mixedServer serves the interop services with a mix of callback and sync-style methods. */
-export function mixedServer(): Server {
-  const server = new Server();
+export function mixedServer(options: ServerOptions = {}): Server {
+  const server = new Server(options);
   server.addService(EchoService, {
     Echo: async (req) => req,
     Fail: callback((ctx: ServerContext, req: ttrpc.interop.v1.IFailRequest) => {
@@ -96,9 +96,23 @@ export function mixedServer(): Server {
 }
 
 /** startMixed starts the mixed server on a target and connects a client. */
-export async function startMixed(target: string | Listener): Promise<{ server: Server; client: Client }> {
-  const server = mixedServer();
+export async function startMixed(target: string | Listener, proto: ProtocolCase = PROTOCOLS[0]!): Promise<{ server: Server; client: Client }> {
+  const server = mixedServer(proto.server);
   const bound = await server.listen(target);
-  const client = await Client.connect(dialTarget(target, bound));
+  const client = await Client.connect(dialTarget(target, bound), proto.client);
   return { server, client };
 }
+
+/** ProtocolCase names a protocol configuration for both ends. */
+export interface ProtocolCase {
+  name: string;
+  server: ServerOptions;
+  client: ClientOptions;
+}
+
+/** PROTOCOLS are the protocol configurations the shared matrix runs on. */
+export const PROTOCOLS: ProtocolCase[] = [
+  { name: 'ttrpc', server: {}, client: {} },
+  { name: 'drpc', server: { protocol: 'drpc' }, client: { protocol: 'drpc' } },
+  { name: 'drpc-mux', server: { protocol: 'drpc', multiplex: true }, client: { protocol: 'drpc', multiplex: true } },
+];
