@@ -86,14 +86,16 @@ async function runShapes(client: Client): Promise<void> {
 }
 
 const started = performance.now();
-console.log('reactor-rpc demo: ttrpc on the in-memory pipe');
-const listener = new PipeListener();
-const server = createGreeterServer();
-await server.listen(listener);
-const client = await Client.connect(listener);
-await runShapes(client);
-await client.close();
-await server.shutdown();
+for (const protocol of ['ttrpc', 'drpc'] as const) {
+  console.log(`reactor-rpc demo: ${protocol} on the in-memory pipe`);
+  const listener = new PipeListener();
+  const server = createGreeterServer({ protocol, multiplex: protocol === 'drpc' });
+  await server.listen(listener);
+  const client = await Client.connect(listener, { protocol, multiplex: protocol === 'drpc' });
+  await runShapes(client);
+  await client.close();
+  await server.shutdown();
+}
 
 const s = defaultScheduler().stats();
 console.log('scheduler');

@@ -1,7 +1,7 @@
 // A mixed service: SayHello and LotsOfGreetings are sync style (async
 // function / async iterable), LotsOfReplies and Chat are callback style
 // (they return reactors). Run: node --import tsx examples/mixed-service.ts
-import { OK_STATUS, PipeListener, Server, ServerBidiReactor, ServerWriteReactor, Client, callback, status, Code, type ServerContext } from '../src/index.js';
+import { OK_STATUS, PipeListener, Server, type ServerOptions, ServerBidiReactor, ServerWriteReactor, Client, callback, status, Code, type ServerContext } from '../src/index.js';
 import { Greeter, type HelloReply, type HelloRequest } from './greeter.js';
 
 /** RepliesReactor writes three replies, one per onWriteDone, then finishes. */
@@ -35,8 +35,8 @@ class ChatReactor extends ServerBidiReactor<HelloRequest, HelloReply> {
 }
 
 /** createGreeterServer builds the mixed server. */
-export function createGreeterServer(): Server {
-  return new Server().addService(Greeter, {
+export function createGreeterServer(options: ServerOptions = {}): Server {
+  return new Server(options).addService(Greeter, {
     SayHello: async (req) => ({ message: `hello, ${req.name}` }),
     LotsOfReplies: callback((_ctx: ServerContext, req: HelloRequest) => new RepliesReactor(req.name)),
     LotsOfGreetings: async (reqs) => {

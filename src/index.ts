@@ -55,3 +55,7 @@ export { dial, listen, type DialOptions } from './transport/dial.js';
 export { parseAddress, formatAddress, type Address } from './transport/address.js';
 export type { Conn, ConnHandler, ConnKind, Listener } from './transport/conn.js';
 export type { TtrpcSessionOptions } from './protocol/ttrpc/options.js';
+export type { DrpcSessionOptions } from './protocol/drpc/options.js';
+export type { DrpcPoolOptions } from './client/drpc-pool.js';
+export type { ServerProtocol } from './server/call-server.js';
+export type { ClientInterceptor, ServerInterceptor, ClientCallInfo } from './call/interceptors.js';
