@@ -3,7 +3,8 @@ import { CallServer } from '../../server/call-server.js';
 import { connectDrpc, connectTtrpc } from '../../client/connect.js';
 import { Client } from '../../client/client.js';
 import { type ParsedArgs, UsageError, flag } from '../args.js';
-import { registerTtrpcInterop } from './ttrpc-service.js';
+import { addTtrpcInteropServices } from './ttrpc-reactor-service.js';
+import { Server } from '../../server/server.js';
 import { TTRPC_SCENARIOS } from './ttrpc-scenarios.js';
 import { registerDrpcInterop } from './drpc-service.js';
 import { DRPC_MUX_SCENARIOS, DRPC_SCENARIOS, type DrpcConnection, type DrpcScenarioEnv } from './drpc-scenarios.js';
@@ -45,17 +46,27 @@ export async function runInterop(args: ParsedArgs): Promise<number> {
 async function serve(args: ParsedArgs, protocol: 'ttrpc' | 'drpc'): Promise<number> {
   const listen = flag(args, 'listen');
   if (!listen) throw new UsageError('interop serve needs --listen ADDR');
-  const reg = new MethodRegistry();
-  if (protocol === 'drpc') registerDrpcInterop(reg);
-  else registerTtrpcInterop(reg);
-  const server = new CallServer(reg, { protocol, multiplex: args.flags.has('drpc-mux') });
-  const address = await server.listen(listen);
+  let address: string;
+  let stop: () => Promise<void>;
+  if (protocol === 'drpc') {
+    const reg = new MethodRegistry();
+    registerDrpcInterop(reg);
+    const server = new CallServer(reg, { protocol, multiplex: args.flags.has('drpc-mux') });
+    address = await server.listen(listen);
+    stop = () => server.close();
+  } else {
+    // The ttrpc interop service runs on the public Server: reactors and sync-style handlers.
+    const server = new Server();
+    addTtrpcInteropServices(server);
+    address = await server.listen(listen);
+    stop = () => server.shutdown(2000);
+  }
   process.stdout.write(`listening ${address}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await server.close();
+  await stop();
   return 0;
 }
 
