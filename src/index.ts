@@ -59,3 +59,4 @@ export type { DrpcSessionOptions } from './protocol/drpc/options.js';
 export type { DrpcPoolOptions } from './client/drpc-pool.js';
 export type { ServerProtocol } from './server/call-server.js';
 export type { ClientInterceptor, ServerInterceptor, ClientCallInfo } from './call/interceptors.js';
+export type { CallOptions, CallListener, ClientCall, ServerCall, SendOptions, ClientTransport } from './call/call.js';

@@ -74,11 +74,18 @@ test('dist/index.cjs loads through require() and exports RpcError and Code', () 
   assert.instance(new RpcError(3, 'x'), Error);
 });
 
-test('dist/index.d.ts is one bundled declaration file that declares RpcError and Code', () => {
-  const dts = readFileSync(join(out, 'index.d.ts'), 'utf8');
-  assert.match(dts, /\bRpcError\b/);
-  assert.match(dts, /\bCode\b/);
-  assert.not.match(dts, /from ['"]\.{1,2}\//, 'relative imports left in the bundled types');
+test('dist/index.d.ts and dist/rx.d.ts are bundled declarations (shared types in dist/chunks only)', () => {
+  for (const entry of ['index.d.ts', 'rx.d.ts']) {
+    const dts = readFileSync(join(out, entry), 'utf8');
+    const relative = [...dts.matchAll(/from ['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+    for (const r of relative) {
+      assert.ok(r.startsWith('./chunks/'), `${entry} imports ${r}: only ./chunks/ may be referenced`);
+      assert.ok(existsSync(join(out, r.replace(/\.js$/, '.d.ts'))), `${entry} imports ${r}, which the build did not write`);
+    }
+  }
+  const all = readFileSync(join(out, 'index.d.ts'), 'utf8');
+  assert.match(all, /\bRpcError\b/);
+  assert.match(all, /\bCode\b/);
 });
 
 test('dist/cli.js exports main', async () => {
