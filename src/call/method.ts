@@ -28,8 +28,8 @@ export interface MethodDescriptor<Req, Res> {
 
 const identity = (b: Uint8Array): Uint8Array => b;
 
-/** rawMethod describes a method whose messages are raw bytes (generic clients, proxies). */
-export function rawMethod(path: string, kind: MethodKind): MethodDescriptor<Uint8Array, Uint8Array> {
+/** rawMethod describes a method whose messages are raw bytes (generic clients, proxies); the result keeps the literal kind, so a service of raw methods types its handlers by shape. */
+export function rawMethod<K extends MethodKind>(path: string, kind: K): MethodDescriptor<Uint8Array, Uint8Array> & { readonly kind: K } {
   return { path, kind, serializeRequest: identity, deserializeRequest: identity, serializeResponse: identity, deserializeResponse: identity };
 }
 

@@ -1,3 +1,9 @@
+/** MessageSink receives what a ReceiveQueue releases: a message, or null once at the end. */
+export interface MessageSink {
+  /** deliverMessage is called once per released message (null: end of stream). */
+  deliverMessage(message: Uint8Array | null): void;
+}
+
 /**
  * ReceiveQueue holds the messages a peer sent that the consumer has not asked
  * for yet. Delivery is pull-based: `request(n)` grants credits and each
@@ -8,6 +14,7 @@
  * instead of buffering without limit.
  */
 export class ReceiveQueue {
+  private readonly sink: MessageSink;
   private items: Uint8Array[] = [];
   private head = 0;
   private bytes = 0;
@@ -17,12 +24,14 @@ export class ReceiveQueue {
   private endDelivered = false;
   private dropping = false;
 
-  /** constructor takes the delivery callback and the bounds. */
+  /** constructor takes where messages go (a callback, or a MessageSink: no closure per queue) and the bounds. */
   constructor(
-    private readonly deliver: (message: Uint8Array | null) => void,
+    deliver: ((message: Uint8Array | null) => void) | MessageSink,
     private readonly maxMessages: number,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    this.sink = typeof deliver === 'function' ? { deliverMessage: deliver } : deliver;
+  }
 
   /** length is the number of queued, undelivered messages. */
   get length(): number {
@@ -44,7 +53,7 @@ export class ReceiveQueue {
     if (this.ended || this.dropping) return true;
     if (this.credits > 0 && this.length === 0 && !this.delivering) {
       this.credits--;
-      this.deliver(message);
+      this.sink.deliverMessage(message);
       return true;
     }
     if (this.length + 1 > this.maxMessages || this.bytes + message.byteLength > this.maxBytes) return false;
@@ -90,11 +99,11 @@ export class ReceiveQueue {
             this.head = 0;
           }
           this.credits--;
-          this.deliver(m);
+          this.sink.deliverMessage(m);
         } else if (this.ended && !this.endDelivered) {
           this.endDelivered = true;
           this.credits = 0;
-          this.deliver(null);
+          this.sink.deliverMessage(null);
         } else break;
       }
     } finally {

@@ -1,19 +1,7 @@
-/** Reaction is one queued unit of work. @internal */
-export interface Reaction {
-  /** run is the user's reaction thunk. */
-  readonly run: () => void;
-  /** label names the reaction in reports. */
-  readonly label: string | undefined;
-  /** queue is the owning call queue, or undefined for a one-off reaction. */
-  readonly queue: CallQueue | undefined;
-  /** final marks the queue's last reaction (onDone). */
-  readonly final: boolean;
-}
-
 /** ReactionSink is where a CallQueue sends its reactions (the scheduler). @internal */
 export interface ReactionSink {
-  /** enqueue appends a reaction to the run loop. */
-  enqueue(reaction: Reaction): void;
+  /** enqueue appends a reaction to the run loop (passed field by field: no Reaction object per reaction). */
+  enqueue(run: () => void, label: string | undefined, queue: CallQueue | undefined, final: boolean): void;
 }
 
 /** CallErrorHandler is told that one of the call's reactions threw. */
@@ -105,6 +93,6 @@ export class CallQueue {
   private enqueue(run: () => void, label: string | undefined, final: boolean): void {
     if (typeof run !== 'function') throw new TypeError(`CallQueue ${this.id}: a reaction must be a function`);
     this.pendingCount++;
-    this.sink.enqueue({ run, label, queue: this, final });
+    this.sink.enqueue(run, label, this, final);
   }
 }

@@ -1,8 +1,8 @@
-import { CallQueue, type Reaction, type ReactionSink } from './call-queue.js';
+import { CallQueue, type ReactionSink } from './call-queue.js';
 import type { Clock, Defer } from './clock.js';
-import { Fifo } from './fifo.js';
 import type { ReactionInfo, SchedulerLogger } from './logger.js';
 import { resolveOptions, type SchedulerOptions } from './options.js';
+import { ReactionFifo } from './reaction-fifo.js';
 import { StatsCounter, type SchedulerStats } from './stats.js';
 import { Watchdog } from './watchdog.js';
 
@@ -24,7 +24,7 @@ export class Scheduler {
   private readonly logger: SchedulerLogger;
   private readonly counters = new StatsCounter();
   private readonly watchdog: Watchdog;
-  private readonly fifo = new Fifo<Reaction>();
+  private readonly fifo = new ReactionFifo();
   private readonly sink: ReactionSink;
   private hooks: (() => void)[] = [];
   private nextQueueId = 1;
@@ -42,7 +42,7 @@ export class Scheduler {
     this.clock = o.clock;
     this.logger = o.logger;
     this.watchdog = new Watchdog(o.watchdogMs, o.logger, this.counters);
-    this.sink = { enqueue: (r) => this.enqueue(r) };
+    this.sink = { enqueue: (run, label, queue, final) => this.enqueue(run, label, queue, final) };
   }
 
   /** now reads the scheduler's clock. */
@@ -53,7 +53,7 @@ export class Scheduler {
   /** schedule queues a one-off reaction; throws TypeError when task is not a function. */
   schedule(task: () => void, label?: string): void {
     if (typeof task !== 'function') throw new TypeError('Scheduler.schedule: task must be a function');
-    this.enqueue({ run: task, label, queue: undefined, final: false });
+    this.enqueue(task, label, undefined, false);
   }
 
   /** createQueue returns a new per-call serial queue bound to this scheduler. */
@@ -114,8 +114,8 @@ export class Scheduler {
     return this.counters.snapshot(this.fifo.length);
   }
 
-  private enqueue(reaction: Reaction): void {
-    this.fifo.push(reaction);
+  private enqueue(run: () => void, label: string | undefined, queue: CallQueue | undefined, final: boolean): void {
+    this.fifo.push(run, label, queue, final);
     this.wake();
   }
 
@@ -168,13 +168,17 @@ export class Scheduler {
     let t = start;
     let n = 0;
     while (n < batchSize) {
-      const r = fifo.shift();
-      if (r === undefined) break;
+      const run = fifo.peekRun();
+      if (run === undefined) break;
+      const label = fifo.peekLabel();
+      const q = fifo.peekQueue();
+      const final = fifo.peekFinal();
+      fifo.shift();
       n++;
       counters.reactionsRun++;
-      this.runReaction(r);
+      this.runReaction(run, label, q, final);
       const end = clock.now();
-      this.watchdog.check(end - t, r.label, r.queue?.id);
+      this.watchdog.check(end - t, label, q?.id);
       t = end;
       if (end - start >= batchBudgetMs) break;
     }
@@ -182,14 +186,13 @@ export class Scheduler {
     return n;
   }
 
-  private runReaction(r: Reaction): void {
-    const q = r.queue;
-    if (q !== undefined) q.starting(r.final);
+  private runReaction(run: () => void, label: string | undefined, q: CallQueue | undefined, final: boolean): void {
+    if (q !== undefined) q.starting(final);
     try {
-      r.run();
+      run();
     } catch (error) {
-      this.report(error, r.label, q?.id);
-      const handler = q !== undefined && !r.final ? q.errorHandler : undefined;
+      this.report(error, label, q?.id);
+      const handler = q !== undefined && !final ? q.errorHandler : undefined;
       if (handler !== undefined) {
         try {
           handler(error);

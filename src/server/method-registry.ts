@@ -22,6 +22,8 @@ export interface RegisteredMethod {
  */
 export class MethodRegistry implements CallRouter {
   private readonly services = new Map<string, Map<string, RegisteredMethod>>();
+  // The same entries by full path `/service/method`, so handle() needs no string splitting.
+  private readonly byPath = new Map<string, RegisteredMethod>();
   private fallback: RegisteredMethod | undefined;
 
   /** register adds (or replaces) one method; throws on an empty name. */
@@ -29,7 +31,9 @@ export class MethodRegistry implements CallRouter {
     if (!service || !method) throw new Error('service and method names must not be empty');
     let m = this.services.get(service);
     if (!m) this.services.set(service, (m = new Map()));
-    m.set(method, { kind, handler });
+    const entry = { kind, handler };
+    m.set(method, entry);
+    this.byPath.set(`/${service}/${method}`, entry);
   }
 
   /** setFallback routes every unregistered method to one handler of the given kind (usually bidi). */
@@ -53,6 +57,8 @@ export class MethodRegistry implements CallRouter {
 
   /** handle dispatches a call that lookup accepted. */
   handle(call: ServerCall): void {
+    const known = this.byPath.get(call.method);
+    if (known) return known.handler(call);
     const { service, method } = split(call.method);
     const m = this.services.get(service)?.get(method) ?? this.fallback;
     if (!m) return call.finish(status(Code.UNIMPLEMENTED, `method ${method}`));

@@ -1,14 +1,16 @@
 import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions, serverStreams } from '../../call/call.js';
-import { ReceiveQueue } from '../../call/receive-queue.js';
+import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
+import { soon } from '../../call/soon.js';
 import { Code } from '../../status/code.js';
 import { type Status, OK_STATUS, status } from '../../status/status.js';
-import { encodeRequest } from './envelope.js';
+import { REQUEST_PAYLOAD_TAG, encodeRequest } from './envelope.js';
 import { Flags, MessageType } from './frame.js';
+import { type FrameAck, type WriteAck, fieldFrameSize } from './frame-writer.js';
 import { splitMethod } from './options.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** ClientCallHost is what a client call needs from its session. */
+/** ClientCallHost is what a client call needs from its session (one per session, shared by its calls). */
 export interface ClientCallHost {
   /** maxMessageLength is the frame data limit. */
   readonly maxMessageLength: number;
@@ -21,7 +23,11 @@ export interface ClientCallHost {
   /** forget removes a stream from the table (late frames for it are then dropped). */
   forget(id: number): void;
   /** write queues one frame. */
-  write(id: number, type: number, flags: number, data: Uint8Array, ack?: () => void): void;
+  write(id: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck): void;
+  /** writeField queues one frame whose data is `prefix` then the field `tag` carrying `payload` (see FrameWriter.pushField). */
+  writeField(id: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void;
+  /** requestPrefix returns the encoded Request fields before the payload for a full method name (cached by the session). */
+  requestPrefix(method: string): Uint8Array;
   /** closedStatus is the status for calls on a closed connection, or undefined while open. */
   closedStatus(): Status | undefined;
 }
@@ -31,7 +37,7 @@ export interface ClientCallHost {
  * (no id) → open (Request written) → half-closed (client done) → ended
  * (status known, waiting for unread messages) → done (onStatus delivered).
  */
-export class TtrpcClientCall implements ClientCall {
+export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
   /** id is the stream id (0 until the Request is written). */
   id = 0;
   private listener: CallListener | undefined;
@@ -49,7 +55,17 @@ export class TtrpcClientCall implements ClientCall {
     readonly kind: MethodKind,
     private readonly options: CallOptions,
   ) {
-    this.queue = new ReceiveQueue((m) => this.listener?.onMessage(m), host.maxQueuedMessages, host.maxQueuedBytes);
+    this.queue = new ReceiveQueue(this, host.maxQueuedMessages, host.maxQueuedBytes);
+  }
+
+  /** deliverMessage implements MessageSink for the receive queue. @internal */
+  deliverMessage(m: Uint8Array | null): void {
+    this.listener?.onMessage(m);
+  }
+
+  /** frameWritten implements FrameAck: every acknowledged frame of a client call completes one send. @internal */
+  frameWritten(): void {
+    this.listener?.onWritable(true);
   }
 
   /** start attaches the listener; streaming-client shapes write their Request now. */
@@ -83,18 +99,18 @@ export class TtrpcClientCall implements ClientCall {
   send(message: Uint8Array, opts?: SendOptions): void {
     const l = this.listener;
     if (!l) throw new Error('send before start');
-    if (this.done || this.pendingStatus || this.halfClosed) return queueMicrotask(() => l.onWritable(false));
+    if (this.done || this.pendingStatus || this.halfClosed) return soon(writableFalse, l);
     if (this.kind === 'unary' || this.kind === 'server_stream') {
-      if (this.requestSent) return queueMicrotask(() => l.onWritable(false));
-      this.writeRequest(message, this.kind === 'server_stream' ? Flags.REMOTE_CLOSED : 0, () => l.onWritable(true));
+      if (this.requestSent) return soon(writableFalse, l);
+      this.writeRequest(message, this.kind === 'server_stream' ? Flags.REMOTE_CLOSED : 0, this);
       this.halfClosed = true;
       return;
     }
     if (message.byteLength > this.host.maxMessageLength) {
-      queueMicrotask(() => l.onWritable(false));
+      soon(writableFalse, l);
       return this.localEnd(tooLarge(message.byteLength, this.host.maxMessageLength));
     }
-    this.host.write(this.id, MessageType.Data, 0, message, () => l.onWritable(true));
+    this.host.write(this.id, MessageType.Data, 0, message, this);
     if (opts?.last) this.closeSend();
   }
 
@@ -136,23 +152,35 @@ export class TtrpcClientCall implements ClientCall {
     this.localEnd(s);
   }
 
-  private writeRequest(payload: Uint8Array, flags: number, ack?: () => void): void {
-    const { service, method } = splitMethod(this.method);
+  private writeRequest(payload: Uint8Array, flags: number, ack?: WriteAck): void {
     const md = this.options.metadata;
     const deadline = this.options.deadline;
-    const body = encodeRequest({
-      service,
-      method,
-      payload,
-      timeoutNano: deadline === undefined ? 0 : Math.max(1, Math.round((deadline - Date.now()) * 1e6)),
-      metadata: md ? [...md].map(([key, value]) => ({ key, value })) : [],
-    });
-    if (body.byteLength > this.host.maxMessageLength) return this.localEnd(tooLarge(body.byteLength, this.host.maxMessageLength));
+    // Without timeout and metadata the Request is the method's cached prefix then the payload field, written straight into the frame.
+    const plain = deadline === undefined && (md === undefined || md.size === 0);
+    let body: Uint8Array | undefined;
+    let prefix: Uint8Array | undefined;
+    let size: number;
+    if (plain) {
+      prefix = this.host.requestPrefix(this.method);
+      size = fieldFrameSize(prefix, payload);
+    } else {
+      const { service, method } = splitMethod(this.method);
+      body = encodeRequest({
+        service,
+        method,
+        payload,
+        timeoutNano: deadline === undefined ? 0 : Math.max(1, Math.round((deadline - Date.now()) * 1e6)),
+        metadata: md ? [...md].map(([key, value]) => ({ key, value })) : [],
+      });
+      size = body.byteLength;
+    }
+    if (size > this.host.maxMessageLength) return this.localEnd(tooLarge(size, this.host.maxMessageLength));
     const id = this.host.open(this);
     if (id === 0) return this.localEnd(this.host.closedStatus() ?? status(Code.UNAVAILABLE, 'ttrpc: stream ids exhausted on this connection; reconnect'));
     this.id = id;
     this.requestSent = true;
-    this.host.write(id, MessageType.Request, flags, body, ack);
+    if (body !== undefined) this.host.write(id, MessageType.Request, flags, body, ack);
+    else this.host.writeField(id, MessageType.Request, flags, prefix!, REQUEST_PAYLOAD_TAG, payload, ack);
   }
 
   private remoteEnd(s: Status): void {
@@ -175,7 +203,7 @@ export class TtrpcClientCall implements ClientCall {
   }
 
   private failSoon(s: Status): void {
-    queueMicrotask(() => this.localEnd(s));
+    soon((st: Status) => this.localEnd(st), s);
   }
 
   private maybeDeliverStatus(): void {
@@ -188,6 +216,10 @@ export class TtrpcClientCall implements ClientCall {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+function writableFalse(l: CallListener): void {
+  l.onWritable(false);
 }
 
 function tooLarge(n: number, max: number): Status {

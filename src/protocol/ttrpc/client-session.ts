@@ -2,14 +2,19 @@ import type { CallOptions, ClientCall, ClientTransport, MethodKind } from '../..
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
-import { TtrpcClientCall } from './client-call.js';
+import { type ClientCallHost, TtrpcClientCall } from './client-call.js';
 import { FrameDecoder } from './decoder.js';
-import { decodeResponse } from './envelope.js';
+import { decodeResponse, encodeRequestPrefix } from './envelope.js';
 import { type Frame, MessageType } from './frame.js';
-import { FrameWriter } from './frame-writer.js';
-import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions } from './options.js';
+import { FrameWriter, type WriteAck } from './frame-writer.js';
+import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions, splitMethod } from './options.js';
 
 const MAX_STREAM_ID = 0xffffffff;
+
+/** MAX_CACHED_PREFIXES bounds the per-connection cache of encoded method names (a proxy may call arbitrarily many). */
+const MAX_CACHED_PREFIXES = 1024;
+
+const NO_OPTIONS: CallOptions = {};
 
 /**
  * TtrpcClientSession runs the client role of one ttrpc connection: it assigns
@@ -26,6 +31,8 @@ export class TtrpcClientSession implements ClientTransport {
   private nextId = 1;
   private closeStatus: Status | undefined;
   private readonly closeCallbacks: Array<(error?: Error) => void> = [];
+  private readonly host: ClientCallHost;
+  private readonly prefixes = new Map<string, Uint8Array>();
   /** droppedFrames counts frames for unknown or finished streams. */
   droppedFrames = 0;
 
@@ -36,6 +43,19 @@ export class TtrpcClientSession implements ClientTransport {
   ) {
     this.opts = resolveTtrpcOptions(options);
     this.writer = new FrameWriter(conn, this.opts.defer);
+    const writer = this.writer;
+    this.host = {
+      maxMessageLength: this.opts.maxMessageLength,
+      maxQueuedMessages: this.opts.maxQueuedMessages,
+      maxQueuedBytes: this.opts.maxQueuedBytes,
+      open: (c: TtrpcClientCall) => this.open(c),
+      forget: (id: number) => void this.streams.delete(id),
+      write: (id: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck) => writer.push(id, type, flags, data, ack),
+      writeField: (id: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck) =>
+        writer.pushField(id, type, flags, prefix, tag, payload, ack),
+      requestPrefix: (method: string) => this.requestPrefix(method),
+      closedStatus: () => this.closeStatus,
+    };
     this.decoder = new FrameDecoder({
       maxMessageLength: this.opts.maxMessageLength,
       onFrame: (f) => this.onFrame(f),
@@ -64,17 +84,8 @@ export class TtrpcClientSession implements ClientTransport {
   }
 
   /** createCall prepares a call; it takes a stream id when its first frame is written. */
-  createCall(method: string, kind: MethodKind, options: CallOptions = {}): ClientCall {
-    const host = {
-      maxMessageLength: this.opts.maxMessageLength,
-      maxQueuedMessages: this.opts.maxQueuedMessages,
-      maxQueuedBytes: this.opts.maxQueuedBytes,
-      open: (c: TtrpcClientCall) => this.open(c),
-      forget: (id: number) => void this.streams.delete(id),
-      write: (id: number, type: number, flags: number, data: Uint8Array, ack?: () => void) => this.writer.push(id, type, flags, data, ack),
-      closedStatus: () => this.closeStatus,
-    };
-    return new TtrpcClientCall(host, method, kind, options);
+  createCall(method: string, kind: MethodKind, options: CallOptions = NO_OPTIONS): ClientCall {
+    return new TtrpcClientCall(this.host, method, kind, options);
   }
 
   /** onClose registers a callback run once when the connection closes. */
@@ -89,6 +100,16 @@ export class TtrpcClientSession implements ClientTransport {
     this.writer.flushNow();
     this.conn.close();
     this.shutdown(status(Code.UNAVAILABLE, 'ttrpc: client closed'));
+  }
+
+  private requestPrefix(method: string): Uint8Array {
+    let p = this.prefixes.get(method);
+    if (p === undefined) {
+      const { service, method: name } = splitMethod(method);
+      p = encodeRequestPrefix(service, name);
+      if (this.prefixes.size < MAX_CACHED_PREFIXES) this.prefixes.set(method, p);
+    }
+    return p;
   }
 
   private open(call: TtrpcClientCall): number {

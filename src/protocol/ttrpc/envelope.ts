@@ -48,6 +48,12 @@ export interface Response {
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+/** REQUEST_PAYLOAD_TAG is the tag of `Request.payload` (field 3, length-delimited); the fields after it are optional. */
+export const REQUEST_PAYLOAD_TAG = 0x1a;
+
+/** RESPONSE_PAYLOAD_TAG is the tag of `Response.payload` (field 2, length-delimited), the last field of a Response. */
+export const RESPONSE_PAYLOAD_TAG = 0x12;
+
 // Field tags (field number << 3 | wire type); every field here is length-delimited except timeout/code.
 const TAG_1_LEN = 0x0a;
 const TAG_2_LEN = 0x12;
@@ -141,6 +147,15 @@ export function encodeRequest(req: Request): Uint8Array {
   const out = allocate(requestSize(req));
   writeRequest(out, 0, req);
   return out;
+}
+
+/**
+ * encodeRequestPrefix encodes the fields before the payload (service and
+ * method): a Request without timeout and metadata is this prefix followed by
+ * the payload field (REQUEST_PAYLOAD_TAG), so callers can cache it per method.
+ */
+export function encodeRequestPrefix(service: string, method: string): Uint8Array {
+  return encodeRequest({ service, method, payload: EMPTY, timeoutNano: 0, metadata: [] });
 }
 
 /** decodeRequest parses a Request; throws ProtocolError INVALID_ARGUMENT on malformed input. Payload is a view into `data`. */

@@ -1,5 +1,6 @@
 import type { Conn } from '../../transport/conn.js';
 import { HEADER_LENGTH, writeHeader } from './frame.js';
+import { varintSize, writeVarint32 } from './wire-writer.js';
 
 /** Defer runs a callback on a later turn of the event loop. */
 export type Defer = (run: () => void) => void;
@@ -9,18 +10,42 @@ export const defaultDefer: Defer = (run) => {
   setImmediate(run);
 };
 
+/** FrameAck is told once a frame it was attached to has been handed to the connection (one call per frame). */
+export interface FrameAck {
+  /** frameWritten runs once per acknowledged frame, in push order. */
+  frameWritten(): void;
+}
+
+/** WriteAck is a frame's completion: a callback or an object (calls acknowledge themselves without a closure per frame). */
+export type WriteAck = (() => void) | FrameAck;
+
+const NO_TAG = -1;
+const EMPTY = new Uint8Array(0);
+
+/** fieldFrameSize is the data length of a frame built by pushField: prefix, then `tag`, varint length and payload (omitted when the payload is empty, as proto3 does). */
+export function fieldFrameSize(prefix: Uint8Array, payload: Uint8Array): number {
+  const n = payload.byteLength;
+  return prefix.byteLength + (n === 0 ? 0 : 1 + varintSize(n) + n);
+}
+
 /**
  * FrameWriter coalesces the frames a session produces during one turn into a
  * single socket write: frames are queued, and one deferred flush copies them
  * into one buffer (headers and bodies back to back) and writes it once.
+ * A frame's data is either one array (push) or an encoded prefix followed by
+ * one length-delimited field (pushField), which is how a ttrpc Request or
+ * Response envelope whose last field is the payload gets written without
+ * being encoded into an intermediate array first.
  */
 export class FrameWriter {
+  // Per frame: stream id, type, flags, field tag (NO_TAG: `bodies` holds the whole data).
   private headers: number[] = [];
+  // Per frame: the data, or the prefix then the payload (two entries) when the tag is set.
   private bodies: Uint8Array[] = [];
   private total = 0;
   private scheduled = false;
-  private acks: Array<() => void> = [];
-  private blockedAcks: Array<() => void> = [];
+  private acks: WriteAck[] = [];
+  private blockedAcks: WriteAck[] = [];
   /** framesWritten counts frames handed to the connection. */
   framesWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
@@ -37,16 +62,29 @@ export class FrameWriter {
    * once the frame was handed to the connection and the connection is not
    * over its high-water mark (this is how send completions carry backpressure).
    */
-  push(streamId: number, type: number, flags: number, data: Uint8Array, ack?: () => void): void {
+  push(streamId: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck): void {
     if (this.conn.closed) return;
     if (ack) this.acks.push(ack);
-    this.headers.push(streamId, type, flags);
+    this.headers.push(streamId, type, flags, NO_TAG);
     this.bodies.push(data);
     this.total += HEADER_LENGTH + data.byteLength;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.defer(this.flushNow);
-    }
+    this.schedule();
+  }
+
+  /**
+   * pushField queues one frame whose data is `prefix` followed by the
+   * protobuf field `tag` carrying `payload` (left out when the payload is
+   * empty); its data length is fieldFrameSize(prefix, payload), which the
+   * caller has checked against its limit. `ack` as for push.
+   */
+  pushField(streamId: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void {
+    if (this.conn.closed) return;
+    if (ack) this.acks.push(ack);
+    this.headers.push(streamId, type, flags, payload.byteLength === 0 ? NO_TAG : tag);
+    if (payload.byteLength === 0) this.bodies.push(prefix);
+    else this.bodies.push(prefix, payload);
+    this.total += HEADER_LENGTH + fieldFrameSize(prefix, payload);
+    this.schedule();
   }
 
   /** pending is the number of bytes waiting for the next flush. */
@@ -54,19 +92,44 @@ export class FrameWriter {
     return this.total;
   }
 
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.defer(this.flushNow);
+    }
+  }
+
   /** flushNow writes everything queued as one buffer. */
   readonly flushNow = (): void => {
     this.scheduled = false;
-    const n = this.bodies.length;
+    const headers = this.headers;
+    const n = headers.length >> 2;
     if (n === 0) return;
+    const bodies = this.bodies;
     const out = Buffer.allocUnsafe(this.total);
     let off = 0;
-    for (let i = 0; i < n; i++) {
-      const body = this.bodies[i]!;
-      writeHeader(out, off, body.byteLength, this.headers[i * 3]!, this.headers[i * 3 + 1]!, this.headers[i * 3 + 2]!, 0xffffffff);
+    for (let i = 0, b = 0; i < n; i++) {
+      const h = i << 2;
+      const tag = headers[h + 3]!;
+      const first = bodies[b++]!;
+      if (tag === NO_TAG) {
+        writeHeader(out, off, first.byteLength, headers[h]!, headers[h + 1]!, headers[h + 2]!, 0xffffffff);
+        off += HEADER_LENGTH;
+        out.set(first, off);
+        off += first.byteLength;
+        continue;
+      }
+      const payload = bodies[b++]!;
+      writeHeader(out, off, fieldFrameSize(first, payload), headers[h]!, headers[h + 1]!, headers[h + 2]!, 0xffffffff);
       off += HEADER_LENGTH;
-      out.set(body, off);
-      off += body.byteLength;
+      if (first.byteLength !== 0) {
+        out.set(first, off);
+        off += first.byteLength;
+      }
+      out[off++] = tag;
+      off = writeVarint32(out, off, payload.byteLength);
+      out.set(payload, off);
+      off += payload.byteLength;
     }
     this.headers = [];
     this.bodies = [];
@@ -74,11 +137,11 @@ export class FrameWriter {
     this.framesWritten += n;
     this.writes++;
     const acks = this.acks;
-    this.acks = [];
+    if (acks.length !== 0) this.acks = [];
     if (this.conn.closed) return;
     const open = this.conn.write(out);
     if (acks.length === 0) return;
-    if (open && this.blockedAcks.length === 0) for (const a of acks) a();
+    if (open && this.blockedAcks.length === 0) for (const a of acks) runAck(a);
     else for (const a of acks) this.blockedAcks.push(a);
   };
 
@@ -86,6 +149,14 @@ export class FrameWriter {
   drained(): void {
     const acks = this.blockedAcks;
     this.blockedAcks = [];
-    for (const a of acks) a();
+    for (const a of acks) runAck(a);
   }
 }
+
+function runAck(a: WriteAck): void {
+  if (typeof a === 'function') a();
+  else a.frameWritten();
+}
+
+/** EMPTY_PREFIX is the prefix of an envelope whose only field is the payload. */
+export const EMPTY_PREFIX: Uint8Array = EMPTY;

@@ -1,22 +1,29 @@
 import { type CallListener, type MethodKind, type SendOptions, type ServerCall, serverStreams } from '../../call/call.js';
-import { ReceiveQueue } from '../../call/receive-queue.js';
-import type { Metadata } from '../../metadata/metadata.js';
+import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
+import { soon } from '../../call/soon.js';
+import { Metadata } from '../../metadata/metadata.js';
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
-import { encodeResponse } from './envelope.js';
+import { type KeyValue, RESPONSE_PAYLOAD_TAG, encodeResponse } from './envelope.js';
 import { Flags, MessageType } from './frame.js';
+import { EMPTY_PREFIX, type FrameAck, type WriteAck, fieldFrameSize } from './frame-writer.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** ServerCallHost is what a server call needs from its session. */
+/** ServerCallHost is what a server call needs from its session (one per session, shared by its calls). */
 export interface ServerCallHost {
   /** maxMessageLength is the frame data limit. */
   readonly maxMessageLength: number;
   /** write queues one frame. */
-  write(id: number, type: number, flags: number, data: Uint8Array, ack?: () => void): void;
+  write(id: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck): void;
+  /** writeField queues one frame whose data is `prefix` then the field `tag` carrying `payload` (see FrameWriter.pushField). */
+  writeField(id: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void;
   /** release removes the stream from the session's table. */
   release(id: number): void;
 }
+
+const writableTrue = (l: CallListener): void => l.onWritable(true);
+const writableFalse = (l: CallListener): void => l.onWritable(false);
 
 /**
  * TtrpcServerCall is the server's end of one ttrpc stream. It ends with
@@ -25,7 +32,7 @@ export interface ServerCallHost {
  * (deadline, lost connection, overflow) nothing more is written, but
  * onStatus still waits for the handler's finish(), as in gRPC.
  */
-export class TtrpcServerCall implements ServerCall {
+export class TtrpcServerCall implements ServerCall, MessageSink, FrameAck {
   private listener: CallListener | undefined;
   /** queue holds request messages until the handler asks for them. */
   readonly queue: ReceiveQueue;
@@ -34,24 +41,54 @@ export class TtrpcServerCall implements ServerCall {
   private finished = false;
   private cancelReason: Status | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private md: Metadata | undefined;
+  // Written frames still to be acknowledged: Data frames (onWritable) come before the terminal frame (onStatus with finalStatus).
+  private dataAcks = 0;
+  private finalStatus: Status | undefined;
 
-  /** constructor registers nothing; the session owns the table. */
+  /** constructor registers nothing; the session owns the table. `entries` is the request metadata as received (a Metadata is built on first use). */
   constructor(
     private readonly host: ServerCallHost,
     readonly id: number,
     readonly method: string,
     readonly kind: MethodKind,
-    readonly metadata: Metadata,
+    private readonly entries: readonly KeyValue[],
     readonly deadline: number | undefined,
     readonly peer: string,
     maxQueuedMessages: number,
     maxQueuedBytes: number,
   ) {
-    this.queue = new ReceiveQueue((m) => this.listener?.onMessage(m), maxQueuedMessages, maxQueuedBytes);
+    this.queue = new ReceiveQueue(this, maxQueuedMessages, maxQueuedBytes);
     if (deadline !== undefined) {
       const left = deadline - Date.now();
       if (left <= 0) queueMicrotask(() => this.cancelWith(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'), true));
       else this.timer = setTimeout(() => this.cancelWith(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'), true), left);
+    }
+  }
+
+  /** metadata holds the request metadata. */
+  get metadata(): Metadata {
+    if (this.md === undefined) {
+      const md = new Metadata();
+      for (const kv of this.entries) md.append(kv.key, kv.value);
+      this.md = md;
+    }
+    return this.md;
+  }
+
+  /** deliverMessage implements MessageSink for the receive queue. @internal */
+  deliverMessage(m: Uint8Array | null): void {
+    this.listener?.onMessage(m);
+  }
+
+  /** frameWritten implements FrameAck: the next acknowledged frame is a Data frame while any is pending, else the terminal one. @internal */
+  frameWritten(): void {
+    const l = this.listener;
+    if (this.dataAcks > 0) {
+      this.dataAcks--;
+      l?.onWritable(true);
+    } else {
+      l?.onStatus(this.finalStatus!);
     }
   }
 
@@ -64,7 +101,7 @@ export class TtrpcServerCall implements ServerCall {
   start(listener: CallListener): void {
     if (this.listener) throw new Error('call already started');
     this.listener = listener;
-    if (this.cancelReason) queueMicrotask(() => listener.onCancelled?.());
+    if (this.cancelReason) soon(() => listener.onCancelled?.(), undefined);
   }
 
   /** request asks for n more request messages. */
@@ -76,17 +113,18 @@ export class TtrpcServerCall implements ServerCall {
   send(message: Uint8Array, _opts?: SendOptions): void {
     const l = this.listener;
     if (!l) throw new Error('send before start');
-    if (this.finished || this.terminalSent) return queueMicrotask(() => l.onWritable(false));
+    if (this.finished || this.terminalSent) return soon(writableFalse, l);
     if (message.byteLength > this.host.maxMessageLength) {
-      queueMicrotask(() => l.onWritable(false));
+      soon(writableFalse, l);
       return this.cancelWith(status(Code.RESOURCE_EXHAUSTED, `message length ${message.byteLength} exceed maximum message size of ${this.host.maxMessageLength}`), true);
     }
     if (!serverStreams(this.kind)) {
-      if (this.response) return queueMicrotask(() => l.onWritable(false));
+      if (this.response) return soon(writableFalse, l);
       this.response = message;
-      return queueMicrotask(() => l.onWritable(true));
+      return soon(writableTrue, l);
     }
-    this.host.write(this.id, MessageType.Data, 0, message, () => l.onWritable(true));
+    this.dataAcks++;
+    this.host.write(this.id, MessageType.Data, 0, message, this);
   }
 
   /** finish writes the terminal frame (unless cancelled) and then reports onStatus. */
@@ -94,22 +132,29 @@ export class TtrpcServerCall implements ServerCall {
     if (this.finished) return;
     this.finished = true;
     this.clearTimer();
-    const l = this.listener;
-    const report = () => l?.onStatus(this.cancelReason ?? s);
-    if (this.terminalSent) return queueMicrotask(report);
+    if (this.terminalSent) {
+      const l = this.listener;
+      const st = this.cancelReason ?? s;
+      return soon(() => l?.onStatus(st), undefined);
+    }
     this.terminalSent = true;
     this.host.release(this.id);
+    // cancelWith() does nothing once the terminal frame is out, so the status reported on its acknowledgement is final here.
+    this.finalStatus = s;
     if (s.code !== Code.OK) {
-      this.host.write(this.id, MessageType.Response, 0, encodeResponse({ status: s, payload: EMPTY }), report);
+      this.host.write(this.id, MessageType.Response, 0, encodeResponse({ status: s, payload: EMPTY }), this);
     } else if (serverStreams(this.kind)) {
-      this.host.write(this.id, MessageType.Data, Flags.REMOTE_CLOSED | Flags.NO_DATA, EMPTY, report);
+      this.host.write(this.id, MessageType.Data, Flags.REMOTE_CLOSED | Flags.NO_DATA, EMPTY, this);
     } else {
-      const body = encodeResponse({ payload: this.response ?? EMPTY });
-      if (body.byteLength > this.host.maxMessageLength) {
-        const err = status(Code.RESOURCE_EXHAUSTED, `message length ${body.byteLength} exceed maximum message size of ${this.host.maxMessageLength}`);
-        this.host.write(this.id, MessageType.Response, 0, encodeResponse({ status: err, payload: EMPTY }), () => l?.onStatus(err));
+      // A Response holding only the payload is the payload field itself: written straight into the frame.
+      const payload = this.response ?? EMPTY;
+      const size = fieldFrameSize(EMPTY_PREFIX, payload);
+      if (size > this.host.maxMessageLength) {
+        const err = status(Code.RESOURCE_EXHAUSTED, `message length ${size} exceed maximum message size of ${this.host.maxMessageLength}`);
+        this.finalStatus = err;
+        this.host.write(this.id, MessageType.Response, 0, encodeResponse({ status: err, payload: EMPTY }), this);
       } else {
-        this.host.write(this.id, MessageType.Response, 0, body, report);
+        this.host.writeField(this.id, MessageType.Response, 0, EMPTY_PREFIX, RESPONSE_PAYLOAD_TAG, payload, this);
       }
     }
   }

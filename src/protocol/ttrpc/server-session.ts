@@ -1,14 +1,13 @@
 import { type CallRouter, clientStreams } from '../../call/call.js';
-import { Metadata } from '../../metadata/metadata.js';
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
 import { FrameDecoder, type OversizeInfo } from './decoder.js';
 import { decodeRequest, encodeResponse } from './envelope.js';
 import { Flags, type Frame, MessageType } from './frame.js';
-import { FrameWriter } from './frame-writer.js';
+import { FrameWriter, type WriteAck } from './frame-writer.js';
 import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions } from './options.js';
-import { TtrpcServerCall } from './server-call.js';
+import { type ServerCallHost, TtrpcServerCall } from './server-call.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -28,7 +27,11 @@ export class TtrpcServerSession {
   private readonly opts: ResolvedTtrpcOptions;
   private lastId = 0;
   private closed = false;
-  private readonly host;
+  private readonly host: ServerCallHost;
+  // The last method seen: decoded names are interned, so a repeated method is recognised by identity and its path reused.
+  private lastService = '';
+  private lastMethod = '';
+  private lastPath = '';
   /** ignoredFrames counts frames that were dropped without a reply. */
   ignoredFrames = 0;
 
@@ -43,7 +46,9 @@ export class TtrpcServerSession {
     this.writer = new FrameWriter(conn, this.opts.defer);
     this.host = {
       maxMessageLength: this.opts.maxMessageLength,
-      write: (id: number, type: number, flags: number, data: Uint8Array, ack?: () => void) => this.writer.push(id, type, flags, data, ack),
+      write: (id: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck) => this.writer.push(id, type, flags, data, ack),
+      writeField: (id: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck) =>
+        this.writer.pushField(id, type, flags, prefix, tag, payload, ack),
       release: (id: number) => void this.streams.delete(id),
     };
     this.decoder = new FrameDecoder({
@@ -106,10 +111,8 @@ export class TtrpcServerSession {
     const hint = f.flags & Flags.REMOTE_OPEN ? 'bidi' : f.flags & Flags.REMOTE_CLOSED ? 'server_stream' : 'unary';
     const kind = this.router.lookup(req.service, req.method, hint);
     if (typeof kind !== 'string') return this.reply(id, kind);
-    const md = new Metadata();
-    for (const kv of req.metadata) md.append(kv.key, kv.value);
     const deadline = req.timeoutNano !== 0 ? Date.now() + req.timeoutNano / 1e6 : undefined;
-    const call = new TtrpcServerCall(this.host, id, `/${req.service}/${req.method}`, kind, md, deadline, this.conn.remoteAddress, this.opts.maxQueuedMessages, this.opts.maxQueuedBytes);
+    const call = new TtrpcServerCall(this.host, id, this.path(req.service, req.method), kind, req.metadata, deadline, this.conn.remoteAddress, this.opts.maxQueuedMessages, this.opts.maxQueuedBytes);
     this.streams.set(id, call);
     if (!clientStreams(kind)) {
       call.queue.push(req.payload);
@@ -119,6 +122,15 @@ export class TtrpcServerSession {
       if (f.flags & Flags.REMOTE_CLOSED) call.queue.end();
     }
     this.router.handle(call);
+  }
+
+  private path(service: string, method: string): string {
+    if (service !== this.lastService || method !== this.lastMethod) {
+      this.lastService = service;
+      this.lastMethod = method;
+      this.lastPath = `/${service}/${method}`;
+    }
+    return this.lastPath;
   }
 
   private onDataFrame(f: Frame): void {

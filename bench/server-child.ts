@@ -1,0 +1,61 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+// Run from TypeScript sources the child needs the tsx loader; run from compiled JavaScript it does not.
+const COMPILED = import.meta.url.endsWith('.js');
+const ENTRY = fileURLToPath(new URL(COMPILED ? './server-process.js' : './server-process.ts', import.meta.url));
+const LOADER = COMPILED ? [] : ['--import', 'tsx'];
+const READY_TIMEOUT_MS = 30_000;
+
+/** ServerMode selects the server implementation of a child process. */
+export type ServerMode = 'raw' | 'ttrpc-api' | 'ttrpc' | 'ttrpc-lean';
+
+/** ServerChild is a benchmark server running in its own process. */
+export interface ServerChild {
+  /** address is the address the server listens on. */
+  address: string;
+  /** pid is the process id (its main thread's id too). */
+  pid: number;
+  /** stop closes the server's stdin and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * spawnServer starts `server-process.ts <mode> <address>` in a new Node
+ * process (extra Node flags such as --cpu-prof go in `nodeArgs`) and resolves
+ * once it printed `listening <address>`.
+ */
+export function spawnServer(mode: ServerMode, address: string, nodeArgs: readonly string[] = []): Promise<ServerChild> {
+  const child = spawn(process.execPath, [...nodeArgs, ...LOADER, ENTRY, mode, address], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`${mode} server: not listening after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.kill();
+      reject(err);
+    };
+    child.once('error', fail);
+    const early = (code: number | null): void => fail(new Error(`${mode} server exited with code ${code} before listening`));
+    child.once('exit', early);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (s: string) => {
+      out += s;
+      const m = /^listening (\S+)$/m.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      child.off('exit', early);
+      resolve({ address: m[1]!, pid: child.pid!, stop: () => stop(child, exited) });
+    });
+  });
+}
+
+async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  child.stdin!.end();
+  const timer = setTimeout(() => child.kill(), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
