@@ -63,6 +63,8 @@ export interface CallBase {
 export interface ClientCall extends CallBase {
   /** skipUnread drops queued and future messages (for a consumer that stops reading). */
   skipUnread(): void;
+  /** unread is the number of received messages not yet delivered (still readable after onStatus). */
+  readonly unread: number;
   /** closeSend tells the server no more messages follow (no-op for a unary request already sent). */
   closeSend(): void;
   /** cancel abandons the call; onStatus follows with the given status (CANCELLED by default). */

@@ -97,6 +97,10 @@ export class ForwardingClientCall implements ClientCall {
   cancel(status?: Status): void {
     this.inner.cancel(status);
   }
+  /** unread forwards. */
+  get unread(): number {
+    return this.inner.unread;
+  }
   /** skipUnread forwards. */
   skipUnread(): void {
     this.inner.skipUnread();

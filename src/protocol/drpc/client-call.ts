@@ -117,6 +117,11 @@ export class DrpcClientCall implements ClientCall {
     this.maybeDeliverStatus();
   }
 
+  /** unread is the number of received messages not yet delivered. */
+  get unread(): number {
+    return this.queue.length;
+  }
+
   /** skipUnread drops queued and future messages. */
   skipUnread(): void {
     this.queue.drop();

@@ -89,6 +89,11 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     this.queue.request(n);
   }
 
+  /** unread is the number of received messages not yet delivered. */
+  get unread(): number {
+    return this.queue.length;
+  }
+
   /** skipUnread drops queued and future messages. */
   skipUnread(): void {
     this.queue.drop();
