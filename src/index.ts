@@ -60,3 +60,6 @@ export type { DrpcPoolOptions } from './client/drpc-pool.js';
 export type { ServerProtocol } from './server/call-server.js';
 export type { ClientInterceptor, ServerInterceptor, ClientCallInfo } from './call/interceptors.js';
 export type { CallOptions, CallListener, ClientCall, ServerCall, SendOptions, ClientTransport } from './call/call.js';
+
+// Generic proxy (any method, all four shapes) built on the generic service.
+export { createProxy, ReconnectingUpstream, type ProxyOptions, type ProxyCallLog, type UpstreamSource } from './proxy/index.js';

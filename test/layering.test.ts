@@ -1,6 +1,7 @@
 // Guards the layering of reactor-rpc: imports point down the stack only
 //   shared (status, metadata) → transport → codec → session → call → scheduler
-//   → reactors → services → client/server facades → cli → public entry
+//   → reactors → services → client/server facades → bridges (rx), proxy
+//   → cli → public entry
 // plus a few explicit rules (pure codecs, protocol-neutral reactors). Every
 // rule is data in the tables below; the checker itself is generic.
 import { test } from 'uvu';
@@ -34,12 +35,13 @@ const LAYERS: readonly Layer[] = [
   { name: 'services', files: /^src\/(services|codegen)\// },
   { name: 'facades', files: /^src\/(client|server)\// },
   { name: 'bridges', files: /^src\/rx\// },
+  { name: 'proxy', files: /^src\/proxy\// },
   { name: 'cli', files: /^src\/cli\// },
   { name: 'entry', files: /^src\/index\.ts$/ },
 ];
 
 /** ORDER ranks the layers; the session layer sits above codec although it is matched first. */
-const ORDER = ['shared', 'transport', 'codec', 'session', 'call', 'scheduler', 'reactors', 'services', 'facades', 'bridges', 'cli', 'entry'];
+const ORDER = ['shared', 'transport', 'codec', 'session', 'call', 'scheduler', 'reactors', 'services', 'facades', 'bridges', 'proxy', 'cli', 'entry'];
 
 /** ALLOWED_UPWARD lists the deliberate exceptions to the rank rule, each with its reason. */
 const ALLOWED_UPWARD: readonly { from: string; to: string; why: string }[] = [
@@ -179,6 +181,7 @@ test('the layer tables are consistent', () => {
   assert.is(layerOf('src/protocol/ttrpc/wire-writer.ts'), 'codec');
   assert.is(layerOf('src/protocol/ttrpc/frame-writer.ts'), 'session');
   assert.is(layerOf('reactors/server-unary.ts'), 'reactors');
+  assert.is(layerOf('src/proxy/create-proxy.ts'), 'proxy');
 });
 
 test('the checker catches each kind of violation', () => {

@@ -1,0 +1,117 @@
+// `reactor-rpc serve`: a stand-in server that answers every method of the
+// services in .proto files with default (empty) response messages.
+import type { MethodKind } from '../call/call.js';
+import type { MethodDescriptor } from '../call/method.js';
+import { Server } from '../server/server.js';
+import { type AnyMethod, defineService } from '../services/definition.js';
+import type { ServiceImplementation } from '../services/handlers.js';
+import { type ParsedArgs, UsageError, flag } from './args.js';
+import { checkAddress, checkFlags, nonNegativeInt, oneOf, protoPathsOf, reportErrors, untilSignal } from './command-kit.js';
+import { InputError } from './input-error.js';
+import type { ProtoMethod } from './proto-json.js';
+
+/** SERVE_HELP is the usage text of `reactor-rpc serve`. */
+export const SERVE_HELP = `usage: reactor-rpc serve <file.proto>... --listen <address> [options]
+
+Serves every method of every service in the files: unary calls get the
+default (empty) response message, server streams one default message then
+OK, client streams are read to the end then get one default message, bidi
+streams get one default message, are read to the end, then end OK. Requests
+that do not decode as the method's request type fail with INTERNAL.
+Prints "listening <address>" once ready; SIGINT/SIGTERM shut it down
+gracefully.
+
+options:
+  --listen ADDR          unix:///path, unix-abstract:name or tcp://host:port
+                         (port 0 picks a free port); required
+  --protocol P           ttrpc (default), drpc, or auto (told apart by each
+                         connection's first bytes)
+  --multiplex            drpc: multiplexed connections (clients must multiplex)
+  --proto-path DIR       import search path; repeatable
+  --grace MS             how long shutdown waits for running calls (default 2000)
+  --help                 print this text
+`;
+
+const FLAGS = ['listen', 'protocol', 'multiplex', 'proto-path', 'grace', 'help'];
+
+/** descriptor builds a raw-bytes method whose requests are checked against the .proto's request type. */
+function descriptor(m: ProtoMethod): MethodDescriptor<unknown, Uint8Array> {
+  const id = (b: Uint8Array) => b;
+  return {
+    path: m.path,
+    kind: m.kind,
+    serializeRequest: (v) => m.requestType.encode(m.requestType.fromObject(v as Record<string, unknown>)).finish(),
+    deserializeRequest: (b) => m.requestType.decode(b),
+    serializeResponse: id,
+    deserializeResponse: id,
+  };
+}
+
+/** defaultHandler answers one method with default messages, by shape. */
+function defaultHandler(kind: MethodKind, reply: Uint8Array): unknown {
+  switch (kind) {
+    case 'unary':
+      return async () => reply;
+    case 'server_stream':
+      return async function* () {
+        yield reply;
+      };
+    case 'client_stream':
+      return async (requests: AsyncIterable<unknown>) => {
+        for await (const _ of requests);
+        return reply;
+      };
+    default:
+      return async function* (requests: AsyncIterable<unknown>) {
+        yield reply;
+        for await (const _ of requests);
+      };
+  }
+}
+
+/** stubServer builds a Server answering every method of the given .proto files; throws InputError when they declare no service. */
+export async function stubServer(files: readonly string[], protoPaths: readonly string[], server: Server): Promise<string[]> {
+  const { allServices, describe, loadSchema } = await import('./proto-json.js');
+  const root = loadSchema(files, protoPaths);
+  const names: string[] = [];
+  for (const svc of allServices(root)) {
+    if (svc.methodsArray.length === 0) continue;
+    const methods: Record<string, AnyMethod> = {};
+    const impl: Record<string, unknown> = {};
+    for (const m of svc.methodsArray) {
+      const pm = describe(svc, m);
+      methods[m.name] = descriptor(pm) as AnyMethod;
+      impl[m.name] = defaultHandler(pm.kind, pm.responseType.encode(pm.responseType.create({})).finish());
+    }
+    const def = defineService(svc.fullName.slice(1), methods);
+    server.addService(def, impl as ServiceImplementation<typeof def>);
+    names.push(def.name);
+  }
+  if (names.length === 0) throw new InputError(`no service with methods in ${files.join(', ')}`);
+  return names;
+}
+
+/** runServe runs `reactor-rpc serve` until SIGINT/SIGTERM; resolves to the exit code. */
+export async function runServe(args: ParsedArgs): Promise<number> {
+  if (args.flags.has('help')) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  return reportErrors('serve', async () => {
+    checkFlags(args, FLAGS);
+    const files = args.positional.slice(1);
+    if (files.length === 0) throw new UsageError('no .proto files given');
+    const listen = checkAddress('--listen', flag(args, 'listen'));
+    const protocol = oneOf(args, 'protocol', ['ttrpc', 'drpc', 'auto'] as const, 'ttrpc');
+    const grace = nonNegativeInt(args, 'grace', 2000);
+    if (args.flags.has('multiplex') && protocol === 'ttrpc') throw new UsageError('--multiplex needs --protocol drpc or auto');
+    const server = new Server({ protocol, multiplex: args.flags.has('multiplex') });
+    await stubServer(files, protoPathsOf(args, files), server);
+    const stopped = untilSignal();
+    const address = await server.listen(listen);
+    process.stdout.write(`listening ${address}\n`);
+    await stopped;
+    await server.shutdown(grace);
+    return 0;
+  });
+}
