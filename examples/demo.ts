@@ -1,7 +1,8 @@
 // The reactor-rpc demo (`npm start`): a server and a client on the in-memory
 // pipe, the four call shapes through reactors, the promise API and the unary
-// shortcut, then the scheduler's statistics. Needs no network and no Go.
-import { Client, ClientBidiReactor, ClientReadReactor, ClientWriteReactor, PipeListener, defaultScheduler, formatStatus, type Status } from '../src/index.js';
+// shortcut on ttrpc and drpc, once more through a proxy hop, then the
+// scheduler's statistics. Needs no network and no Go.
+import { Client, ClientBidiReactor, ClientReadReactor, ClientWriteReactor, PipeListener, Server, createProxy, defaultScheduler, formatStatus, type Status } from '../src/index.js';
 import { Greeter, type HelloReply, type HelloRequest } from './greeter.js';
 import { createGreeterServer } from './mixed-service.js';
 
@@ -95,6 +96,23 @@ for (const protocol of ['ttrpc', 'drpc'] as const) {
   await runShapes(client);
   await client.close();
   await server.shutdown();
+}
+
+console.log('reactor-rpc demo: ttrpc client -> generic proxy -> multiplexed drpc server');
+{
+  const backendListener = new PipeListener();
+  const backend = createGreeterServer({ protocol: 'drpc', multiplex: true });
+  await backend.listen(backendListener);
+  const upstream = await Client.connect(backendListener, { protocol: 'drpc', multiplex: true });
+  const proxyListener = new PipeListener();
+  const proxy = new Server().addGenericService(createProxy(upstream));
+  await proxy.listen(proxyListener);
+  const client = await Client.connect(proxyListener);
+  await runShapes(client);
+  await client.close();
+  await proxy.shutdown();
+  await upstream.close();
+  await backend.shutdown();
 }
 
 const s = defaultScheduler().stats();

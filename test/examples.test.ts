@@ -14,7 +14,8 @@ function run(file: string): string {
 }
 
 const EXPECT: Record<string, RegExp[]> = {
-  'demo.ts': [/ttrpc on the in-memory pipe/, /drpc on the in-memory pipe/, /unary promise\s+hello, promise/, /unary shortcut\s+OK hello, shortcut/, /read reactor onDone\s+OK/, /write reactor onDone\s+OK hello, alan and ada and grace/, /bidi reactor onDone\s+OK/, /reactions run\s+\d+/],
+  'proxy.ts': [/hello, through the proxy/, /hello #3, proxied/, /hello, a and b/, /you said x/, /proxy: \/demo.Greeter\/Chat OK/],
+  'demo.ts': [/ttrpc on the in-memory pipe/, /drpc on the in-memory pipe/, /generic proxy -> multiplexed drpc/, /unary promise\s+hello, promise/, /unary shortcut\s+OK hello, shortcut/, /read reactor onDone\s+OK/, /write reactor onDone\s+OK hello, alan and ada and grace/, /bidi reactor onDone\s+OK/, /reactions run\s+\d+/],
   'mixed-service.ts': [/hello, mixed/, /hello #3, stream/, /hello, a and b/, /you said y/],
   'unary-reactor.ts': [/reactor: OK hello, reactor/, /shortcut: OK hello, shortcut/],
   'read-reactor.ts': [/read: hello #1, reader/, /read: hello #3, reader/, /done: OK/],
