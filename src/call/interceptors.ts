@@ -21,7 +21,10 @@ export type ClientInterceptor = (info: ClientCallInfo, options: CallOptions, nex
 /**
  * ServerInterceptor wraps the handling of a server call: call `next(call)`
  * (possibly with a wrapped call) to continue, or finish the call yourself to
- * reject it (e.g. UNAUTHENTICATED). Same onion order as the client side.
+ * reject it (e.g. UNAUTHENTICATED). Same onion order as the client side:
+ * with `[a, b]`, `a` sees the call first. Events coming from the wire (the
+ * messages and the final status) reach the interceptor nearest the wire
+ * first: on a server that is `a`, on a client the innermost one.
  */
 export type ServerInterceptor = (call: ServerCall, next: (call: ServerCall) => void) => void;
 

@@ -1,4 +1,5 @@
-import type { ClientTransport, MethodKind } from '../call/call.js';
+import type { CallOptions, ClientTransport, MethodKind } from '../call/call.js';
+import { type ClientInterceptor, chainClient } from '../call/interceptors.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { bindClientReactor, isBound } from '../../reactors/client-bind.js';
 import { ReactorMisuseError } from '../../reactors/misuse.js';
@@ -43,6 +44,8 @@ export interface ClientOptions {
   pool?: boolean | DrpcPoolOptions;
   /** drpc holds the drpc session options. */
   drpc?: DrpcSessionOptions;
+  /** interceptors wrap every call, first one outermost (see ClientInterceptor). */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 /** CloseCallback runs once when the client's connection closed (by close() or lost), after every open call reached onDone. */
@@ -66,6 +69,7 @@ export class Client {
   private constructor(
     private readonly transport: ClientTransport,
     private readonly scheduler: Scheduler,
+    private readonly interceptors: readonly ClientInterceptor[] = [],
   ) {
     transport.onClose((error) => {
       this.closeError = error;
@@ -79,12 +83,12 @@ export class Client {
       options.protocol === 'drpc'
         ? await connectDrpc(target, { multiplex: options.multiplex, pool: options.pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs })
         : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs });
-    return new Client(t, options.scheduler ?? defaultScheduler());
+    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors);
   }
 
   /** fromTransport wraps an already connected call-layer transport. */
   static fromTransport(transport: ClientTransport, options: ClientOptions = {}): Client {
-    return new Client(transport, options.scheduler ?? defaultScheduler());
+    return new Client(transport, options.scheduler ?? defaultScheduler(), options.interceptors);
   }
 
   /** unary makes a unary call; rejects with RpcError. */
@@ -199,7 +203,8 @@ export class Client {
     if (isBound(reactor as ClientUnaryReactor<unknown>)) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
     const deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
     const metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
-    const call = this.transport.createCall(method.path, kind, { metadata, deadline });
+    const create = (o: CallOptions) => this.transport.createCall(method.path, kind, o);
+    const call = this.interceptors.length ? chainClient(this.interceptors, { method: method.path, kind }, { metadata, deadline }, create) : create({ metadata, deadline });
     const signal = options.signal;
     const abort = () => call.cancel(status(Code.CANCELLED, 'call cancelled'));
     this.open++;

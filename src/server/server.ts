@@ -13,6 +13,7 @@ import type { Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
 import { Code } from '../status/code.js';
 import { status } from '../status/status.js';
+import { type ServerInterceptor, chainServer } from '../call/interceptors.js';
 import { CallServer, type ServerProtocol } from './call-server.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import { MethodRegistry } from './method-registry.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   multiplex?: boolean;
   /** drpc holds the per-connection drpc session options. */
   drpc?: DrpcSessionOptions;
+  /** interceptors wrap every call before its handler runs, first one outermost (see ServerInterceptor). */
+  interceptors?: readonly ServerInterceptor[];
 }
 
 /** GenericHandler serves any unregistered method as a raw-bytes bidi reactor; ctx.method names the method and ctx.kind its wire shape. */
@@ -47,6 +50,7 @@ export class Server {
   private readonly registry = new MethodRegistry();
   private readonly core: CallServer;
   private readonly scheduler: Scheduler;
+  private readonly interceptors: readonly ServerInterceptor[];
   private readonly listeners: Listener[] = [];
   private active = 0;
   private idleWaiters: Array<() => void> = [];
@@ -55,6 +59,7 @@ export class Server {
   /** constructor creates a server with no services. */
   constructor(options: ServerOptions = {}) {
     this.scheduler = options.scheduler ?? defaultScheduler();
+    this.interceptors = options.interceptors ?? [];
     this.core = new CallServer(this.registry, { ttrpc: options.ttrpc, drpc: options.drpc, protocol: options.protocol, multiplex: options.multiplex });
   }
 
@@ -86,7 +91,7 @@ export class Server {
 
   /** addGenericService routes every unregistered method to one raw-bytes bidi handler (for proxies). */
   addGenericService(handler: GenericHandler): this {
-    this.registry.setFallback('bidi', (call) => this.track(call, (c) => dispatchServerCall(c, rawMethod(c.method, 'bidi'), (ctx) => handler(ctx), this.scheduler)));
+    this.registry.setFallback('bidi', (call) => this.intercept(call, (c) => this.track(c, (c2) => dispatchServerCall(c2, rawMethod(c2.method, 'bidi'), (ctx) => handler(ctx), this.scheduler))));
     return this;
   }
 
@@ -128,7 +133,12 @@ export class Server {
   private register(m: AnyMethod, handler: ReactorHandler<unknown, unknown>): void {
     const { service, method } = splitPath(m.path);
     const desc = asDescriptor(m);
-    this.registry.register(service, method, m.kind, (call) => this.track(call, (c) => dispatchServerCall(c, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler)));
+    this.registry.register(service, method, m.kind, (call) => this.intercept(call, (c) => this.track(c, (c2) => dispatchServerCall(c2, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler))));
+  }
+
+  private intercept(call: ServerCall, handle: (c: ServerCall) => void): void {
+    if (this.interceptors.length === 0) handle(call);
+    else chainServer(this.interceptors, call, handle);
   }
 
   private track(call: ServerCall, run: (c: ServerCall) => void): void {
