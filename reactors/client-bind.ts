@@ -5,13 +5,20 @@ import { ClientBinding } from './client-binding.js';
 import { type AnyClientReactor, BINDING } from './client-reactors.js';
 import { ReactorMisuseError } from './misuse.js';
 
+/** isBound tells whether a client reactor is bound to a call already. */
+export function isBound(reactor: AnyClientReactor<unknown, unknown>): boolean {
+  return reactor[BINDING] !== undefined;
+}
+
 /**
  * bindClientReactor attaches a client reactor to a new call (gRPC C++
  * `stub->async()->Method(ctx, req, reactor)`); the user then calls
- * reactor.startCall(). Throws ReactorMisuseError when the reactor is bound already.
+ * reactor.startCall(). With `streamed`, a bidi reactor drives a call of any
+ * wire shape (see ClientBinding). Throws ReactorMisuseError when the reactor
+ * is bound already.
  */
-export function bindClientReactor<Req, Res>(reactor: AnyClientReactor<Req, Res>, call: ClientCall, method: MethodDescriptor<Req, Res>, scheduler: Scheduler, request?: Req): void {
+export function bindClientReactor<Req, Res>(reactor: AnyClientReactor<Req, Res>, call: ClientCall, method: MethodDescriptor<Req, Res>, scheduler: Scheduler, request?: Req, streamed = false): void {
   if (reactor[BINDING]) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
-  const binding = new ClientBinding<Req, Res>(reactor, call, method, scheduler.createQueue(), request);
+  const binding = new ClientBinding<Req, Res>(reactor, call, method, scheduler.createQueue(), request, streamed);
   reactor[BINDING] = binding;
 }

@@ -68,14 +68,22 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   private readonly acks: Ack[] = [];
   private response: Res | undefined;
   private unaryRead = false;
+  private cancelRequested = false;
+  private writesDoneAfterWrite: boolean | undefined;
 
-  /** constructor wires a reactor to a call; nothing happens before startCall. */
+  /**
+   * constructor wires a reactor to a call; nothing happens before startCall.
+   * With `streamed`, the reactor drives the call as a bidi stream whatever
+   * the call's wire shape (generic clients and proxies): its writes carry the
+   * request(s) and its reads return the response(s).
+   */
   constructor(
     private readonly reactor: ClientReactions<Res>,
     private readonly call: ClientCall,
     private readonly method: MethodDescriptor<Req, Res>,
     private readonly queue: CallQueue,
     private readonly request?: Req,
+    private readonly streamed = false,
   ) {
     queue.onError((e) => this.reactionFailed(e));
   }
@@ -84,26 +92,30 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   startCall(): void {
     if (this.started) throw new ReactorMisuseError('startCall called twice');
     this.started = true;
+    // A tryCancel before startCall cancels before anything is written.
+    if (this.cancelRequested) this.call.cancel(status(Code.CANCELLED, 'cancelled by the client'));
     this.call.start(this);
-    const kind = this.method.kind;
-    if (kind === 'unary' || kind === 'server_stream') {
-      let bytes: Uint8Array;
-      try {
-        bytes = this.method.serializeRequest(this.request as Req);
-      } catch (e) {
-        this.call.cancel(status(Code.INTERNAL, `failed to serialize request: ${(e as Error).message}`));
-        return;
-      }
-      this.acks.push('internal');
-      this.call.send(bytes, { last: true });
-    }
+    const kind = this.streamed ? 'bidi' : this.method.kind;
+    if (kind === 'unary' || kind === 'server_stream') this.sendRequest();
     if (kind === 'unary' || kind === 'client_stream') {
       this.unaryRead = true;
       this.call.request(1);
     }
+    // Operations issued before startCall run now, in order (even when the call already failed: they complete with ok=false).
     const backlog = this.backlog;
     this.backlog = [];
     for (const op of backlog) op();
+  }
+
+  private sendRequest(): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.method.serializeRequest(this.request as Req);
+    } catch (e) {
+      return this.call.cancel(status(Code.INTERNAL, `failed to serialize request: ${(e as Error).message}`));
+    }
+    this.acks.push('internal');
+    this.call.send(bytes, { last: true });
   }
 
   /** startRead asks for one response; onReadDone follows. */
@@ -124,8 +136,8 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   /** startWrite sends one request; onWriteDone follows. */
   startWrite(request: Req, options?: WriteOptions): void {
     this.checkLive('startWrite');
-    if (this.writing) throw new ReactorMisuseError('startWrite while a write is outstanding');
     if (this.writesDone) throw new ReactorMisuseError('startWrite after startWritesDone or startWriteLast');
+    if (this.writing) throw new ReactorMisuseError('startWrite while a write is outstanding');
     let bytes: Uint8Array;
     try {
       bytes = this.method.serializeRequest(request);
@@ -151,8 +163,15 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     this.whenStarted(() => {
       const ok = this.statusValue === undefined;
       if (ok) this.call.closeSend();
-      this.push(() => this.reactor.onWritesDoneDone(ok), 'onWritesDoneDone', true);
+      // The close goes out after the write in flight, so its completion comes after that write's.
+      if (this.acks.includes('user')) this.writesDoneAfterWrite = ok;
+      else this.completeWritesDone(ok);
     });
+  }
+
+  private completeWritesDone(ok: boolean): void {
+    this.writesDoneAfterWrite = undefined;
+    this.push(() => this.reactor.onWritesDoneDone(ok), 'onWritesDoneDone', true);
   }
 
   /** addHolds delays onDone until as many removeHold calls. */
@@ -169,9 +188,15 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     if (this.started) this.push(() => undefined, 'removeHold');
   }
 
-  /** tryCancel cancels the call (CANCELLED); reactions still run and onDone follows. */
+  /** tryCancel cancels the call (CANCELLED); reactions still run and onDone follows. Before startCall it takes effect at startCall. */
   tryCancel(): void {
-    if (this.started && !this.statusValue) this.call.cancel(status(Code.CANCELLED, 'cancelled by the client'));
+    if (!this.started) this.cancelRequested = true;
+    else if (!this.statusValue) this.call.cancel(status(Code.CANCELLED, 'cancelled by the client'));
+    else if (this.call.unread > 0) {
+      // The status is in but responses are still unread: drop them so onDone can follow.
+      this.call.skipUnread();
+      this.push(() => undefined, 'skipUnread');
+    }
   }
 
   /** onMessage implements CallListener. */
@@ -198,6 +223,14 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     if (ack === 'user') this.completeWrite(ok);
   }
 
+  private completeWrite(ok: boolean): void {
+    this.push(() => {
+      this.writing = false;
+      this.reactor.onWriteDone(ok);
+    }, 'onWriteDone', true);
+    if (this.writesDoneAfterWrite !== undefined && !this.acks.includes('user')) this.completeWritesDone(this.writesDoneAfterWrite && ok);
+  }
+
   /** onStatus implements CallListener. */
   onStatus(s: Status): void {
     this.noteMetadata(false, s);
@@ -205,13 +238,6 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     // Writes the session will never acknowledge now complete with ok=false.
     while (this.acks.length) if (this.acks.shift() === 'user') this.completeWrite(false);
     this.push(() => undefined, 'status');
-  }
-
-  private completeWrite(ok: boolean): void {
-    this.push(() => {
-      this.writing = false;
-      this.reactor.onWriteDone(ok);
-    }, 'onWriteDone', true);
   }
 
   private noteMetadata(message: boolean, s?: Status): void {
@@ -246,10 +272,14 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   }
 
   private maybeDone(): void {
-    if (this.doneQueued || !this.statusValue || this.outstanding > 0 || this.holds > 0) return;
+    // Responses the server sent before its status stay readable: onDone waits until they were read (or tryCancel dropped them).
+    if (this.doneQueued || !this.statusValue || this.outstanding > 0 || this.holds > 0 || this.call.unread > 0) return;
     this.doneQueued = true;
-    const s = this.failure ?? this.statusValue;
-    this.queue.pushFinal(() => this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined), 'onDone');
+    // The status is read when onDone runs: a reaction that throws after onDone was queued still fails the call (the scheduler runs the error handler first).
+    this.queue.pushFinal(() => {
+      const s = this.failure ?? this.statusValue!;
+      this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
+    }, 'onDone');
   }
 
   private reactionFailed(e: unknown): void {

@@ -35,15 +35,20 @@ export class ServerBinding<Req, Res> implements CallListener {
   private queue: CallQueue | undefined;
   private reactor: ServerReactions<Req> | undefined;
   private backlog: Array<() => void> = [];
+  /** userFinished: the reactor called finish or startWriteAndFinish. */
+  private userFinished = false;
+  /** finished: the call was finished at the call layer (by the reactor, or by the library after a failure). */
   private finished = false;
-  private failedInternally = false;
   private statusSeen = false;
   private doneQueued = false;
   private cancelled = false;
   private cancelReported = false;
   private outstanding = 0;
   private reading = false;
+  private readRequested = false;
   private writing = false;
+  private wrote = false;
+  private metadataSent = false;
   private lastWritten = false;
   private readEnded = false;
   private readonly acks: Ack[] = [];
@@ -71,8 +76,11 @@ export class ServerBinding<Req, Res> implements CallListener {
   /** startSendInitialMetadata is accepted for API parity: ttrpc and drpc carry no response headers, so it completes at once. */
   startSendInitialMetadata(): void {
     this.checkLive('startSendInitialMetadata');
+    if (this.metadataSent) throw new ReactorMisuseError('startSendInitialMetadata called twice');
+    if (this.wrote) throw new ReactorMisuseError('startSendInitialMetadata after startWrite');
+    this.metadataSent = true;
     this.outstanding++;
-    this.whenAttached(() => this.push(() => this.reactor!.onSendInitialMetadataDone(!this.cancelled), 'onSendInitialMetadataDone', true));
+    this.whenAttached(() => this.push(() => this.reactor!.onSendInitialMetadataDone(!this.cancelled && !this.finished), 'onSendInitialMetadataDone', true));
   }
 
   /** startRead asks for the next request. */
@@ -82,7 +90,10 @@ export class ServerBinding<Req, Res> implements CallListener {
     this.reading = true;
     this.outstanding++;
     this.whenAttached(() => {
-      if (!this.readEnded) return this.call!.request(1);
+      if (!this.readEnded) {
+        this.readRequested = true;
+        return this.call!.request(1);
+      }
       this.push(() => {
         this.reading = false;
         this.reactor!.onReadDone(false, undefined);
@@ -93,44 +104,55 @@ export class ServerBinding<Req, Res> implements CallListener {
   /** startWrite sends one response. */
   startWrite(response: Res, options?: WriteOptions): void {
     this.checkLive('startWrite');
-    if (this.writing) throw new ReactorMisuseError('startWrite while a write is outstanding');
     if (this.lastWritten) throw new ReactorMisuseError('startWrite after startWriteLast');
+    if (this.writing) throw new ReactorMisuseError('startWrite while a write is outstanding');
     this.writing = true;
+    this.wrote = true;
     this.outstanding++;
     if (options?.last) this.lastWritten = true;
     this.whenAttached(() => {
+      if (this.cancelled || this.finished) return this.completeWrite(false);
       const bytes = this.encode(response);
-      if (!bytes || this.cancelled) return this.completeWrite(false);
+      if (!bytes) return this.completeWrite(false);
       this.acks.push('user');
       this.call!.send(bytes, { last: options?.last === true });
     });
   }
 
-  /** finish ends the call with a status (and, for unary and client-streaming methods, the response). */
+  /** finish ends the call with a status (and, for unary and client-streaming methods, the response). After a library-side failure (a reaction threw) it is accepted and ignored. */
   finish(s: Status, response?: Res): void {
-    if (this.failedInternally && !this.doneQueued) return;
     this.checkLive('finish');
-    this.finished = true;
-    this.whenAttached(() => this.finishNow(s, response));
+    this.userFinished = true;
+    this.whenAttached(() => {
+      if (!this.finished) this.finishNow(s, response);
+    });
   }
 
   /** writeAndFinish sends a last response and finishes, with no onWriteDone (gRPC C++ StartWriteAndFinish). */
   writeAndFinish(response: Res, s: Status): void {
     this.checkLive('startWriteAndFinish');
-    if (this.writing) throw new ReactorMisuseError('startWriteAndFinish while a write is outstanding');
     if (this.lastWritten) throw new ReactorMisuseError('startWriteAndFinish after startWriteLast');
-    this.finished = true;
+    if (this.writing) throw new ReactorMisuseError('startWriteAndFinish while a write is outstanding');
+    this.userFinished = true;
+    this.wrote = true;
     this.whenAttached(() => {
-      const bytes = this.encode(response);
-      if (!bytes) return;
-      this.acks.push('internal');
-      this.call!.send(bytes, { last: true });
+      if (this.finished) return;
+      if (!this.cancelled) {
+        const bytes = this.encode(response);
+        if (!bytes) return;
+        this.acks.push('internal');
+        this.call!.send(bytes, { last: true });
+      }
+      this.finished = true;
       this.call!.finish(s);
     });
   }
 
   /** onMessage implements CallListener. */
   onMessage(message: Uint8Array | null): void {
+    // Only a requested read is answered; one the call's end already answered (onStatus) is dropped.
+    if (!this.readRequested) return;
+    this.readRequested = false;
     if (message === null) this.readEnded = true;
     this.push(() => {
       this.reading = false;
@@ -160,10 +182,18 @@ export class ServerBinding<Req, Res> implements CallListener {
     if (this.reactor) this.reportCancel();
   }
 
-  /** onStatus implements CallListener: the terminal frame is out (or the call was cancelled and finished). */
+  /** onStatus implements CallListener: the terminal frame is out (or the call was cancelled and finished). A read still outstanding completes with ok=false. */
   onStatus(_s: Status): void {
     this.statusSeen = true;
+    this.readEnded = true;
     while (this.acks.length) if (this.acks.shift() === 'user') this.completeWrite(false);
+    if (this.readRequested) {
+      this.readRequested = false;
+      this.push(() => {
+        this.reading = false;
+        this.reactor!.onReadDone(false, undefined);
+      }, 'onReadDone', true);
+    }
     this.push(() => undefined, 'status');
   }
 
@@ -183,8 +213,9 @@ export class ServerBinding<Req, Res> implements CallListener {
     try {
       return this.method!.serializeResponse(response);
     } catch (e) {
-      if (!this.finished) this.finishNow(status(Code.INTERNAL, `failed to serialize response: ${(e as Error).message}`));
-      else this.call!.finish(status(Code.INTERNAL, `failed to serialize response: ${(e as Error).message}`));
+      const s = status(Code.INTERNAL, `failed to serialize response: ${(e as Error).message}`);
+      this.finished = true;
+      this.call!.finish(s);
       return undefined;
     }
   }
@@ -220,9 +251,9 @@ export class ServerBinding<Req, Res> implements CallListener {
     this.queue!.pushFinal(() => this.reactor!.onDone(), 'onDone');
   }
 
+  /** fail finishes the call after a reaction threw (INTERNAL, or the RpcError's status); later operations complete with ok=false and a later finish is ignored. */
   private fail(e: unknown): void {
     if (this.finished) return;
-    this.failedInternally = true;
     const s = e instanceof RpcError ? e.toStatus() : status(Code.INTERNAL, `reaction threw: ${e instanceof Error ? e.message : String(e)}`);
     this.finishNow(s);
   }
@@ -234,6 +265,6 @@ export class ServerBinding<Req, Res> implements CallListener {
 
   private checkLive(op: string): void {
     if (this.doneQueued) throw new ReactorMisuseError(`${op} after onDone`);
-    if (this.finished) throw new ReactorMisuseError(`${op} after finish`);
+    if (this.userFinished) throw new ReactorMisuseError(`${op} after finish`);
   }
 }

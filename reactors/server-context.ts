@@ -1,8 +1,11 @@
-import type { ServerCall } from '../src/call/call.js';
+import type { MethodKind, ServerCall } from '../src/call/call.js';
 import type { Metadata } from '../src/metadata/metadata.js';
 import { Code } from '../src/status/code.js';
 import { RpcError } from '../src/status/rpc-error.js';
 import { ServerUnaryReactor } from './server-reactors.js';
+
+/** DEADLINE_SLACK_MS is how close to its deadline a cancellation counts as the deadline's. */
+const DEADLINE_SLACK_MS = 20;
 
 /** DefaultUnaryReactor is the library-owned unary reactor handed out by ServerContext.defaultReactor(). */
 class DefaultUnaryReactor<Res> extends ServerUnaryReactor<Res> {}
@@ -38,6 +41,17 @@ export class ServerContext {
     return this.call.method;
   }
 
+  /**
+   * kind is the call's streaming shape. For a registered method it is the
+   * method's; for a method routed to the generic service it is what the wire
+   * tells (ttrpc request flags: 'unary', 'server_stream', or 'bidi' for every
+   * client-streaming call), so a proxy can open its upstream call with the
+   * same shape.
+   */
+  get kind(): MethodKind {
+    return this.call.kind;
+  }
+
   /** signal aborts when the call is cancelled (client gone, deadline, shutdown). */
   get signal(): AbortSignal {
     return this.abort.signal;
@@ -56,7 +70,8 @@ export class ServerContext {
   /** markCancelled aborts the signal. @internal */
   markCancelled(): void {
     if (this.abort.signal.aborted) return;
-    const late = this.call.deadline !== undefined && Date.now() >= this.call.deadline;
+    // Timers may fire a little before the wall clock reaches the deadline, hence the slack.
+    const late = this.call.deadline !== undefined && Date.now() + DEADLINE_SLACK_MS >= this.call.deadline;
     this.abort.abort(late ? new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded') : new RpcError(Code.CANCELLED, 'call cancelled'));
   }
 }

@@ -1,4 +1,5 @@
 import { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
+import { ReactorMisuseError } from '../../reactors/misuse.js';
 import { PullStream } from '../services/async-queue.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
@@ -24,10 +25,24 @@ export function toError(s: Status): RpcError {
   return RpcError.fromStatus(s);
 }
 
+/**
+ * outsideReaction runs an operation issued from outside a reaction (an iterator's
+ * next(), a source that yielded late): once the call's onDone is queued the
+ * operation is refused with ReactorMisuseError, and since onDone will settle
+ * the stream or promise anyway, that refusal is dropped.
+ */
+function outsideReaction(op: () => void): void {
+  try {
+    op();
+  } catch (e) {
+    if (!(e instanceof ReactorMisuseError)) throw e;
+  }
+}
+
 /** ReadIterable turns a ClientReadReactor into an async iterable: each next() is one startRead. @internal */
 export class IterableReadReactor<Res> extends ClientReadReactor<Res> {
   /** stream is what the caller iterates. */
-  readonly stream = new PullStream<Res>(() => this.startRead(), () => this.tryCancel());
+  readonly stream = new PullStream<Res>(() => outsideReaction(() => this.startRead()), () => this.tryCancel());
   private ended = false;
   /** onReadDone feeds the stream. */
   override onReadDone(ok: boolean, response: Res | undefined): void {
@@ -92,7 +107,7 @@ export class PromiseWriteReactor<Req, Res> extends ClientWriteReactor<Req, Res> 
   constructor(source: AsyncIterable<Req> | Iterable<Req>) {
     super();
     this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    this.writer = new SourceWriter(source, (r) => this.startWrite(r), () => this.startWritesDone(), (e) => {
+    this.writer = new SourceWriter(source, (r) => outsideReaction(() => this.startWrite(r)), () => outsideReaction(() => this.startWritesDone()), (e) => {
       this.failure = e;
       this.tryCancel();
     });
@@ -118,13 +133,13 @@ export class PromiseWriteReactor<Req, Res> extends ClientWriteReactor<Req, Res> 
 /** IterableBidiReactor pumps requests and exposes responses as an async iterable. @internal */
 export class IterableBidiReactor<Req, Res> extends ClientBidiReactor<Req, Res> {
   /** stream is what the caller iterates. */
-  readonly stream = new PullStream<Res>(() => this.startRead(), () => this.tryCancel());
+  readonly stream = new PullStream<Res>(() => outsideReaction(() => this.startRead()), () => this.tryCancel());
   private readonly writer: SourceWriter<Req>;
   private failure: unknown;
   /** constructor prepares the pump. */
   constructor(source: AsyncIterable<Req> | Iterable<Req>) {
     super();
-    this.writer = new SourceWriter(source, (r) => this.startWrite(r), () => this.startWritesDone(), (e) => {
+    this.writer = new SourceWriter(source, (r) => outsideReaction(() => this.startWrite(r)), () => outsideReaction(() => this.startWritesDone()), (e) => {
       this.failure = e;
       this.tryCancel();
     });

@@ -22,16 +22,18 @@ export class PullStream<T> implements AsyncIterable<T> {
     w?.resolve({ value: item, done: false });
   }
 
-  /** end answers the outstanding and all later pulls with done. */
+  /** end answers the outstanding and all later pulls with done (ignored after fail). */
   end(): void {
+    if (this.failed) return;
     this.finished = true;
     const w = this.waiter;
     this.waiter = undefined;
     w?.resolve({ value: undefined, done: true });
   }
 
-  /** fail rejects the outstanding and all later pulls. */
+  /** fail rejects the outstanding and all later pulls (ignored once the stream ended or the consumer returned). */
   fail(e: unknown): void {
+    if (this.finished || this.failed) return;
     this.failed = true;
     this.error = e;
     const w = this.waiter;
