@@ -1,4 +1,4 @@
-import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions, serverStreams } from '../../call/call.js';
+import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions } from '../../call/call.js';
 import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
 import { soon } from '../../call/soon.js';
 import { Code } from '../../status/code.js';
@@ -136,7 +136,10 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
   /** onResponse handles the stream's Response frame (already decoded). */
   onResponse(st: Status | undefined, payload: Uint8Array): void {
     const failed = st !== undefined && st.code !== Code.OK;
-    if (!failed && (!serverStreams(this.kind) || payload.byteLength > 0)) {
+    // An OK Response carries the one reply of a unary or client-streaming method (possibly an empty
+    // message). A bidi call sees one only when its method is client-streaming (the wire cannot tell
+    // the two apart, e.g. behind a generic proxy), so its payload is delivered too.
+    if (!failed && (this.kind !== 'server_stream' || payload.byteLength > 0)) {
       if (!this.queue.push(payload)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
     }
     this.remoteEnd(failed ? st! : OK_STATUS);
