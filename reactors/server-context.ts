@@ -16,7 +16,9 @@ class DefaultUnaryReactor<Res> extends ServerUnaryReactor<Res> {}
  * AbortSignal that fires on cancellation, and defaultReactor().
  */
 export class ServerContext {
-  private readonly abort = new AbortController();
+  // Created on first use of `signal`: most handlers never read it, and an AbortController per call is costly.
+  private abort: AbortController | undefined;
+  private reason: RpcError | undefined;
 
   /** constructor wraps a server call. @internal */
   constructor(private readonly call: ServerCall) {}
@@ -54,12 +56,16 @@ export class ServerContext {
 
   /** signal aborts when the call is cancelled (client gone, deadline, shutdown). */
   get signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.reason) this.abort.abort(this.reason);
+    }
     return this.abort.signal;
   }
 
   /** cancelled tells whether the call was cancelled (gRPC C++ IsCancelled). */
   get cancelled(): boolean {
-    return this.abort.signal.aborted;
+    return this.reason !== undefined;
   }
 
   /** defaultReactor returns a library-owned unary reactor to finish (gRPC C++ DefaultReactor). */
@@ -69,9 +75,10 @@ export class ServerContext {
 
   /** markCancelled aborts the signal. @internal */
   markCancelled(): void {
-    if (this.abort.signal.aborted) return;
+    if (this.reason) return;
     // Timers may fire a little before the wall clock reaches the deadline, hence the slack.
     const late = this.call.deadline !== undefined && Date.now() + DEADLINE_SLACK_MS >= this.call.deadline;
-    this.abort.abort(late ? new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded') : new RpcError(Code.CANCELLED, 'call cancelled'));
+    this.reason = late ? new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded') : new RpcError(Code.CANCELLED, 'call cancelled');
+    this.abort?.abort(this.reason);
   }
 }

@@ -1,4 +1,4 @@
-import type { MethodKind, ServerCall } from '../call/call.js';
+import type { CallListener, MethodKind, ServerCall } from '../call/call.js';
 import { rawMethod, splitPath } from '../call/method.js';
 import { dispatchServerCall, type ReactorHandler } from '../../reactors/server-dispatch.js';
 import type { ServerBidiReactor } from '../../reactors/server-reactors.js';
@@ -12,7 +12,7 @@ import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
 import { Code } from '../status/code.js';
-import { status } from '../status/status.js';
+import { type Status, status } from '../status/status.js';
 import { type ServerInterceptor, chainServer } from '../call/interceptors.js';
 import { CallServer, type ServerProtocol } from './call-server.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
@@ -141,6 +141,11 @@ export class Server {
     else chainServer(this.interceptors, call, handle);
   }
 
+  private readonly onCallEnd = (): void => {
+    this.active--;
+    if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+  };
+
   private track(call: ServerCall, run: (c: ServerCall) => void): void {
     // During shutdown, calls that arrive on connections still open are refused (gRPC does the same).
     if (this.stopped) {
@@ -148,18 +153,8 @@ export class Server {
       return call.finish(status(Code.UNAVAILABLE, 'server is shutting down'));
     }
     this.active++;
-    const start = call.start.bind(call);
-    call.start = (listener) =>
-      start({
-        onMessage: (m) => listener.onMessage(m),
-        onWritable: (ok) => listener.onWritable(ok),
-        onCancelled: () => listener.onCancelled?.(),
-        onStatus: (s) => {
-          this.active--;
-          if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
-          listener.onStatus(s);
-        },
-      });
+    const start = call.start;
+    call.start = (listener) => start.call(call, new TrackedListener(this.onCallEnd, listener));
     run(call);
   }
 }
@@ -175,5 +170,26 @@ function adaptSync(kind: MethodKind, fn: Sync): ReactorHandler<unknown, unknown>
       return clientStreamFromSync(f) as ReactorHandler<unknown, unknown>;
     default:
       return bidiFromSync(f) as ReactorHandler<unknown, unknown>;
+  }
+}
+
+/** TrackedListener forwards a call's events and reports its end to the server (one object per call, no closures). */
+class TrackedListener implements CallListener {
+  constructor(
+    private readonly ended: () => void,
+    private readonly inner: CallListener,
+  ) {}
+  onMessage(m: Uint8Array | null): void {
+    this.inner.onMessage(m);
+  }
+  onWritable(ok: boolean): void {
+    this.inner.onWritable(ok);
+  }
+  onCancelled(): void {
+    this.inner.onCancelled?.();
+  }
+  onStatus(s: Status): void {
+    this.ended();
+    this.inner.onStatus(s);
   }
 }
