@@ -1,15 +1,18 @@
 /**
- * ttrpc unary echo benchmark: reactor-rpc against a raw framed-socket echo
- * over the same transport, interleaving their rounds (ABAB…).
+ * ttrpc and drpc unary echo benchmark: reactor-rpc against a raw framed-socket
+ * echo over the same transport, interleaving their rounds (ABAB…).
  *
  *   npm run bench -- [--seconds N] [--rounds N] [--warmup N] [--only <substring>]
+ *                    [--protocol ttrpc|drpc|all] [<scenario>…]
  *                    [--side both|raw|ours] [--ours api|adapters|lean] [--json]
  *                    [--pin same|split] [--cpu-prof-dir <dir>] [--heap-prof-dir <dir>]
  *                    [--alloc-prof-dir <dir>]
  *
  * (run.ts compiles the benchmark to JavaScript and runs this file compiled.)
- * Scenarios: unix socket with the server in another process, and the
- * in-memory pipe in one process, each with 1 and 256 calls in flight.
+ * Scenarios (scenarios.ts): unix socket with the server in another process,
+ * and the in-memory pipe in one process, each with 1 and 256 calls in flight;
+ * the drpc rows use the public API over upstream, pooled and multiplexed drpc.
+ * `--protocol` (default all) or scenario names select rows.
  * `--ours api` (default) is the public API: Server.addService with an async
  * handler and Client.unary. `--ours adapters` uses the call-layer promise
  * adapters, `--ours lean` drives the ttrpc sessions through CallListener
@@ -30,6 +33,7 @@ import { parseArgs } from 'node:util';
 import { PipeListener } from '../src/transport/pipe-listener.js';
 import { dial } from '../src/transport/dial.js';
 import { RawEchoClient, serveRawEcho } from './raw-framed.js';
+import { DRPC_SERVERS, type Scenario, type ServerKind, SCENARIOS, selectScenarios } from './scenarios.js';
 import { type ServerChild, type ServerMode, spawnServer } from './server-child.js';
 import { type EchoDriver, type RoundResult, type ScenarioResult, renderTable, summarize } from './stats.js';
 import { TtrpcEchoClient, startTtrpcEchoServer } from './ttrpc-echo.js';
@@ -40,26 +44,13 @@ import { cpuMsOf } from './cpu-time.js';
 
 const PAYLOAD_BYTES = 64;
 
-interface Scenario {
-  name: string;
-  transport: 'unix' | 'pipe';
-  inflight: number;
-}
-
-const SCENARIOS: Scenario[] = [
-  { name: 'unix-seq', transport: 'unix', inflight: 1 },
-  { name: 'unix-c256', transport: 'unix', inflight: 256 },
-  { name: 'pipe-seq', transport: 'pipe', inflight: 1 },
-  { name: 'pipe-c256', transport: 'pipe', inflight: 256 },
-];
-
-/** Servers opens connections to the raw and ttrpc servers of one transport. */
+/** Servers opens connections to the raw server and the reactor-rpc servers of one transport. */
 interface Servers {
   raw(): Promise<EchoDriver>;
-  ours(): Promise<EchoDriver>;
+  ours(s: Scenario): Promise<EchoDriver>;
   close(): Promise<void>;
-  /** pids lists the processes whose CPU time a side costs (this one, plus its server process). */
-  pids: Record<'raw' | 'ours', number[]>;
+  /** pids lists the processes whose CPU time a side of a scenario costs (this one, plus its server process). */
+  pids(side: 'raw' | 'ours', s: Scenario): number[];
 }
 
 function payload(): Uint8Array {
@@ -76,48 +67,71 @@ const OURS = {
   lean: { mode: 'ttrpc-lean', start: startLeanEchoServer, connect: LeanEchoClient.connect },
 } as const;
 
+function oursMode(kind: ServerKind, variant: Variant): ServerMode {
+  return kind === 'ttrpc' ? OURS[variant].mode : kind === 'drpc' ? 'drpc-api' : 'drpc-mux-api';
+}
+
+function connectOurs(s: Scenario, variant: Variant, target: string | PipeListener): Promise<EchoDriver> {
+  return s.protocol === 'ttrpc' ? OURS[variant].connect(target, payload()) : ApiEchoClient.connect(target, payload(), s.client);
+}
+
 /** pinThread pins one thread (a process id names its main thread) to a CPU list. */
 function pinThread(tid: number, cpus: string): void {
   execFileSync('taskset', ['-p', '-c', cpus, String(tid)], { stdio: 'ignore' });
 }
 
-async function unixServers(sides: Side, variant: Variant, nodeArgs: string[], cpus: string | undefined): Promise<Servers> {
+/** unixServers starts one server process for the raw side and one per reactor-rpc server kind the scenarios use. */
+async function unixServers(list: readonly Scenario[], sides: Side, variant: Variant, nodeArgs: string[], cpus: string | undefined): Promise<Servers> {
   const base = join(tmpdir(), `reactor-rpc-bench-${process.pid}`);
-  const children: ServerChild[] = [];
-  const pids: Servers['pids'] = { raw: [process.pid], ours: [process.pid] };
-  const start = async (mode: ServerMode): Promise<string> => {
+  const children = new Map<ServerMode, ServerChild>();
+  const close = async (): Promise<void> => void (await Promise.all([...children.values()].map((c) => c.stop())));
+  const start = async (mode: ServerMode): Promise<void> => {
     const c = await spawnServer(mode, `unix://${base}-${mode}.sock`, mode === 'raw' ? [] : nodeArgs);
-    children.push(c);
-    pids[mode === 'raw' ? 'raw' : 'ours'].push(c.pid);
+    children.set(mode, c);
     if (cpus !== undefined) {
       // The child inherited this pinned thread's affinity: free all its threads, then pin its main thread.
       execFileSync('taskset', ['-a', '-p', '-c', `0-${cpuList().length - 1}`, String(c.pid)], { stdio: 'ignore' });
       pinThread(c.pid, cpus);
     }
-    return c.address;
   };
-  const rawAddr = sides !== 'ours' ? await start('raw') : '';
-  const oursAddr = sides !== 'raw' ? await start(OURS[variant].mode) : '';
+  try {
+    if (sides !== 'ours') await start('raw');
+    if (sides !== 'raw') for (const kind of new Set(list.map((s) => s.server))) await start(oursMode(kind, variant));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const child = (side: 'raw' | 'ours', s: Scenario): ServerChild | undefined => children.get(side === 'raw' ? 'raw' : oursMode(s.server, variant));
   return {
-    pids,
-    raw: async () => new RawEchoClient(await dial(rawAddr), payload()),
-    ours: () => OURS[variant].connect(oursAddr, payload()),
-    close: async () => void (await Promise.all(children.map((c) => c.stop()))),
+    pids: (side, s) => {
+      const c = child(side, s);
+      return c === undefined ? [process.pid] : [process.pid, c.pid];
+    },
+    raw: async () => new RawEchoClient(await dial(children.get('raw')!.address), payload()),
+    ours: (s) => connectOurs(s, variant, child('ours', s)!.address),
+    close,
   };
 }
 
-async function pipeServers(variant: Variant): Promise<Servers> {
+/** pipeServers starts the raw server and one reactor-rpc server per kind the scenarios use, all in this process. */
+async function pipeServers(list: readonly Scenario[], variant: Variant): Promise<Servers> {
   const rawL = new PipeListener();
   rawL.onConnection(serveRawEcho);
-  const oursL = new PipeListener();
-  const { server } = await OURS[variant].start(oursL);
+  const listeners = new Map<ServerKind, PipeListener>();
+  const servers: Array<{ close(): Promise<void> }> = [];
+  for (const kind of new Set(list.map((s) => s.server))) {
+    const l = new PipeListener();
+    const { server } = kind === 'ttrpc' ? await OURS[variant].start(l) : await startApiEchoServer(l, DRPC_SERVERS[kind]);
+    listeners.set(kind, l);
+    servers.push(server);
+  }
   return {
-    pids: { raw: [process.pid], ours: [process.pid] },
+    pids: () => [process.pid],
     raw: async () => new RawEchoClient(await rawL.dial(), payload()),
-    ours: () => OURS[variant].connect(oursL, payload()),
+    ours: (s) => connectOurs(s, variant, listeners.get(s.server)!),
     close: async () => {
       await rawL.close();
-      await server.close();
+      for (const server of servers) await server.close();
     },
   };
 }
@@ -136,7 +150,8 @@ interface Settings {
 async function measure(s: Scenario, servers: Servers, o: Settings): Promise<ScenarioResult> {
   const drivers: Array<['raw' | 'ours', EchoDriver]> = [];
   if (o.side !== 'ours') drivers.push(['raw', await servers.raw()]);
-  if (o.side !== 'raw') drivers.push(['ours', await servers.ours()]);
+  if (o.side !== 'raw') drivers.push(['ours', await servers.ours(s)]);
+  const pids = { raw: servers.pids('raw', s), ours: servers.pids('ours', s) };
   const seq = s.inflight === 1;
   const rounds: Record<'raw' | 'ours', RoundResult[]> = { raw: [], ours: [] };
   try {
@@ -145,9 +160,9 @@ async function measure(s: Scenario, servers: Servers, o: Settings): Promise<Scen
     await sampler?.start();
     for (let i = 0; i < o.rounds; i++) {
       for (const [side, d] of drivers) {
-        const cpu0 = cpuMsOf(servers.pids[side]);
+        const cpu0 = cpuMsOf(pids[side]);
         const r = await d.run(s.inflight, o.seconds, seq);
-        const cpu1 = cpuMsOf(servers.pids[side]);
+        const cpu1 = cpuMsOf(pids[side]);
         if (cpu0 !== undefined && cpu1 !== undefined) r.cpuMs = cpu1 - cpu0;
         rounds[side].push(r);
         const cpu = r.cpuMs === undefined ? '' : `, ${((r.cpuMs * 1000) / r.calls).toFixed(2)} us CPU/call`;
@@ -166,12 +181,14 @@ async function measure(s: Scenario, servers: Servers, o: Settings): Promise<Scen
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
       seconds: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       only: { type: 'string' },
+      protocol: { type: 'string', default: 'all' },
       side: { type: 'string', default: 'both' },
       ours: { type: 'string', default: 'api' },
       json: { type: 'boolean', default: false },
@@ -194,8 +211,7 @@ async function main(): Promise<void> {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   if (!(o.seconds > 0 && o.rounds >= 1 && o.warmup >= 0)) throw new Error('--seconds and --rounds must be positive, --warmup not negative');
-  const selected = SCENARIOS.filter((s) => values.only === undefined || s.name.includes(values.only));
-  if (selected.length === 0) throw new Error(`--only ${values.only}: no scenario matches (${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const selected = selectScenarios({ protocol: values.protocol, only: values.only, names: positionals, drpcAvailable: variant === 'api' });
   const pin = values.pin;
   if (pin !== undefined && pin !== 'same' && pin !== 'split') throw new Error('--pin must be same or split');
   if (pin !== undefined) pinThread(process.pid, '0');
@@ -209,7 +225,7 @@ async function main(): Promise<void> {
   for (const transport of ['unix', 'pipe'] as const) {
     const list = selected.filter((s) => s.transport === transport);
     if (list.length === 0) continue;
-    const servers = transport === 'unix' ? await unixServers(side, variant, profArgs, serverCpus) : await pipeServers(variant);
+    const servers = transport === 'unix' ? await unixServers(list, side, variant, profArgs, serverCpus) : await pipeServers(list, variant);
     try {
       for (const s of list) results.push(await measure(s, servers, o));
     } finally {
@@ -217,10 +233,11 @@ async function main(): Promise<void> {
     }
   }
 
+  results.sort((a, b) => SCENARIOS.findIndex((s) => s.name === a.name) - SCENARIOS.findIndex((s) => s.name === b.name));
   const table = renderTable(results, variant === 'api' ? 'reactor-rpc' : `reactor-rpc (${variant})`);
   if (values.json) {
     o.log(table);
-    const meta = { ours: variant, compiled: import.meta.url.endsWith('.js'), pin: pin ?? 'none', node: process.version, platform: `${process.platform}-${process.arch}`, payloadBytes: PAYLOAD_BYTES, seconds: o.seconds, rounds: o.rounds, warmup: o.warmup };
+    const meta = { ours: variant, compiled: import.meta.url.endsWith('.js'), protocol: values.protocol, pin: pin ?? 'none', node: process.version, platform: `${process.platform}-${process.arch}`, payloadBytes: PAYLOAD_BYTES, seconds: o.seconds, rounds: o.rounds, warmup: o.warmup };
     process.stdout.write(`${JSON.stringify({ ...meta, scenarios: results }, null, 2)}\n`);
   } else {
     process.stdout.write(`${table}\n`);

@@ -2,9 +2,10 @@
  * The public-API side (`--ours api`, the default): what an application runs.
  * The server is `new Server()` with a sync-style async handler on a raw-bytes
  * unary method; the client is `Client.connect()` and `client.unary()`, each
- * of N lanes awaiting its call before making the next one.
+ * of N lanes awaiting its call before making the next one. ttrpc by default;
+ * the drpc scenarios pass the protocol options through.
  */
-import { type Client as ClientType, Client, Server, defineService, rawMethod } from '../src/index.js';
+import { type ClientOptions, type ServerOptions, type Client as ClientType, Client, Server, defineService, rawMethod } from '../src/index.js';
 import type { Listener } from '../src/transport/conn.js';
 import type { PipeListener } from '../src/transport/pipe-listener.js';
 import type { EchoDriver, RoundResult } from './stats.js';
@@ -20,9 +21,9 @@ export interface ApiEchoServer {
   close(): Promise<void>;
 }
 
-/** startApiEchoServer serves bench.Echo/Echo through Server.addService with `async (req) => req`. */
-export async function startApiEchoServer(target: string | Listener): Promise<{ server: ApiEchoServer; address: string }> {
-  const server = new Server().addService(ECHO_SERVICE, { Echo: async (req: Uint8Array) => req });
+/** startApiEchoServer serves bench.Echo/Echo through Server.addService with `async (req) => req` (ttrpc unless `options` say otherwise). */
+export async function startApiEchoServer(target: string | Listener, options: ServerOptions = {}): Promise<{ server: ApiEchoServer; address: string }> {
+  const server = new Server(options).addService(ECHO_SERVICE, { Echo: async (req: Uint8Array) => req });
   const address = await server.listen(target);
   return { server: { close: () => server.forceShutdown() }, address };
 }
@@ -34,9 +35,9 @@ export class ApiEchoClient implements EchoDriver {
     private readonly payload: Uint8Array,
   ) {}
 
-  /** connect dials the server with Client.connect and returns a driver that sends `payload` in every call. */
-  static async connect(target: string | PipeListener, payload: Uint8Array): Promise<ApiEchoClient> {
-    return new ApiEchoClient(await Client.connect(target), payload);
+  /** connect dials the server with Client.connect (ttrpc unless `options` say otherwise) and returns a driver that sends `payload` in every call. */
+  static async connect(target: string | PipeListener, payload: Uint8Array, options: ClientOptions = {}): Promise<ApiEchoClient> {
+    return new ApiEchoClient(await Client.connect(target, options), payload);
   }
 
   /** run keeps `inflight` calls outstanding for `seconds`, then waits for the ones in flight. */
