@@ -16,8 +16,8 @@ import {
   type Frame,
   type FrameHeader,
   frameFromHeader,
-  parseFrame,
-  parseFrameHeader,
+  newFrameHeader,
+  parseFrameHeaderInto,
 } from './frame.js';
 import { DrpcProtocolError, ProtocolErrorReason } from './protocol-error.js';
 
@@ -39,8 +39,9 @@ export class FrameDecoder {
   private offset = 0;
   private available = 0;
   private failure: DrpcProtocolError | undefined;
-  /** spanning is the parsed header of a frame that spans chunks and is still incomplete. */
-  private spanning: FrameHeader | undefined;
+  /** header is the reused parse target; while `spanning`, it holds the header of an incomplete frame that spans chunks. */
+  private readonly header: FrameHeader = newFrameHeader();
+  private spanning = false;
   private readonly maxFrameSize: number;
   private readonly scratch = new Uint8Array(MAX_FRAME_HEADER_SIZE);
 
@@ -91,28 +92,34 @@ export class FrameDecoder {
   }
 
   private readFrame(): Frame | undefined {
-    let header = this.spanning;
-    if (!header) {
+    const header = this.header;
+    if (!this.spanning) {
       if (this.available < MIN_FRAME_SIZE) return undefined;
       const chunk = this.chunks[this.head]!;
-      const parsed = parseFrame(chunk, this.offset, this.maxFrameSize);
-      if (parsed) {
-        this.skip(parsed.next - this.offset);
-        return parsed.frame;
+      const offset = this.offset;
+      if (parseFrameHeaderInto(chunk, offset, this.maxFrameSize, header)) {
+        const start = offset + header.headerSize;
+        const end = start + header.length;
+        if (end <= chunk.length) {
+          this.skip(end - offset);
+          return frameFromHeader(header, chunk.subarray(start, end));
+        }
+      } else {
+        if (chunk.length - offset === this.available) return undefined;
+        if (!this.peekHeader()) return undefined;
       }
-      if (chunk.length - this.offset === this.available) return undefined;
-      header = this.peekHeader();
-      if (!header) return undefined;
-      this.spanning = header;
+      // The header is in `header` (parsed in place or across chunks); the
+      // data is still incomplete or spans chunks.
+      this.spanning = true;
     }
     if (this.available < header.headerSize + header.length) return undefined;
-    this.spanning = undefined;
+    this.spanning = false;
     this.skip(header.headerSize);
     return frameFromHeader(header, this.take(header.length));
   }
 
-  /** peekHeader parses a header that may span chunks, copying at most 31 bytes. */
-  private peekHeader(): FrameHeader | undefined {
+  /** peekHeader parses into `header` a header that may span chunks, copying at most 31 bytes. */
+  private peekHeader(): boolean {
     const want = Math.min(MAX_FRAME_HEADER_SIZE, this.available);
     let filled = 0;
     for (let i = this.head, off = this.offset; filled < want; i++, off = 0) {
@@ -121,7 +128,7 @@ export class FrameDecoder {
       this.scratch.set(chunk.subarray(off, off + n), filled);
       filled += n;
     }
-    return parseFrameHeader(this.scratch.subarray(0, filled), 0, this.maxFrameSize);
+    return parseFrameHeaderInto(this.scratch.subarray(0, filled), 0, this.maxFrameSize, this.header);
   }
 
   /** take removes `n` buffered bytes: a view when they lie in one chunk, else a copy. */

@@ -8,7 +8,7 @@
  * bytes"; a length above the limit is rejected from the header alone.
  */
 import { DrpcProtocolError, ProtocolErrorReason } from './protocol-error.js';
-import { checkVarintValue, readVarint, varintSize, writeVarint } from './varint.js';
+import { type VarintCursor, checkVarintValue, readVarintAt, varintSize, writeVarint } from './varint.js';
 
 /** PacketKind is the packet kind carried in bits 1–6 of the flag byte (spec §5). */
 export enum PacketKind {
@@ -103,30 +103,49 @@ export function decodeFlag(flag: number): FrameFlags {
   return { kind: (flag & 0x7e) >> 1, done: (flag & 1) !== 0, control: (flag & CONTROL_BIT) !== 0 };
 }
 
+/** cursor is the varint end offset shared by the synchronous header parsers. */
+const cursor: VarintCursor = { next: 0 };
+
+/** newFrameHeader returns a zeroed FrameHeader, e.g. as a reusable target of parseFrameHeaderInto. */
+export function newFrameHeader(): FrameHeader {
+  return { kind: 0, done: false, control: false, streamId: 0, messageId: 0, length: 0, headerSize: 0 };
+}
+
+/**
+ * parseFrameHeaderInto parses the header at `offset` into `out` without
+ * allocating; returns false (with `out` unspecified) when more bytes are
+ * needed. Throws DrpcProtocolError as parseFrameHeader does.
+ */
+export function parseFrameHeaderInto(buf: Uint8Array, offset: number, maxDataSize: number, out: FrameHeader): boolean {
+  if (buf.length - offset < MIN_FRAME_SIZE) return false;
+  const streamId = readVarintAt(buf, offset + 1, cursor);
+  if (streamId < 0) return false;
+  const messageId = readVarintAt(buf, cursor.next, cursor);
+  if (messageId < 0) return false;
+  const length = readVarintAt(buf, cursor.next, cursor);
+  if (length < 0) return false;
+  if (length > maxDataSize) {
+    throw new DrpcProtocolError(ProtocolErrorReason.FrameTooLarge, `${length} bytes > ${maxDataSize}`);
+  }
+  const flag = buf[offset]!;
+  out.kind = (flag & 0x7e) >> 1;
+  out.done = (flag & 1) !== 0;
+  out.control = (flag & CONTROL_BIT) !== 0;
+  out.streamId = streamId;
+  out.messageId = messageId;
+  out.length = length;
+  out.headerSize = cursor.next - offset;
+  return true;
+}
+
 /**
  * parseFrameHeader parses the header at `offset`; undefined means more bytes
  * are needed (fewer than 4 bytes, or a varint cut short). Throws
  * DrpcProtocolError for a bad varint or a length above `maxDataSize`.
  */
 export function parseFrameHeader(buf: Uint8Array, offset = 0, maxDataSize = DEFAULT_MAX_PACKET_SIZE): FrameHeader | undefined {
-  if (buf.length - offset < MIN_FRAME_SIZE) return undefined;
-  const flags = decodeFlag(buf[offset]!);
-  const stream = readVarint(buf, offset + 1);
-  if (!stream) return undefined;
-  const message = readVarint(buf, stream.next);
-  if (!message) return undefined;
-  const length = readVarint(buf, message.next);
-  if (!length) return undefined;
-  if (length.value > maxDataSize) {
-    throw new DrpcProtocolError(ProtocolErrorReason.FrameTooLarge, `${length.value} bytes > ${maxDataSize}`);
-  }
-  return {
-    ...flags,
-    streamId: stream.value,
-    messageId: message.value,
-    length: length.value,
-    headerSize: length.next - offset,
-  };
+  const header = newFrameHeader();
+  return parseFrameHeaderInto(buf, offset, maxDataSize, header) ? header : undefined;
 }
 
 /**
@@ -145,8 +164,14 @@ export function parseFrame(buf: Uint8Array, offset = 0, maxDataSize = DEFAULT_MA
 
 /** frameFromHeader combines a parsed header with its data. */
 export function frameFromHeader(header: FrameHeader, data: Uint8Array): Frame {
-  const { kind, done, control, streamId, messageId } = header;
-  return { kind, done, control, streamId, messageId, data };
+  return {
+    kind: header.kind,
+    done: header.done,
+    control: header.control,
+    streamId: header.streamId,
+    messageId: header.messageId,
+    data,
+  };
 }
 
 /** frameHeaderSize is the encoded header size of `frame`; throws DrpcProtocolError for invalid ids. */

@@ -25,6 +25,45 @@ export interface VarintRead {
   next: number;
 }
 
+/** VarintCursor carries the end offset of the last varint read by readVarintAt. */
+export interface VarintCursor {
+  /** next is the offset of the first byte after the varint just read. */
+  next: number;
+}
+
+/**
+ * readVarintAt decodes the varint at `offset` without allocating: returns the
+ * value and sets `cursor.next`, or returns -1 (cursor untouched) when the
+ * input ends before the varint does. Throws DrpcProtocolError as readVarint.
+ */
+export function readVarintAt(buf: Uint8Array, offset: number, cursor: VarintCursor): number {
+  const end = buf.length;
+  if (offset >= end) return -1;
+  let byte = buf[offset]!;
+  if (byte < 0x80) {
+    cursor.next = offset + 1;
+    return byte;
+  }
+  let value = byte & 0x7f;
+  let scale = 128;
+  for (let at = offset + 1; at < offset + MAX_VARINT_BYTES; at++) {
+    if (at >= end) return -1;
+    byte = buf[at]!;
+    value += (byte & 0x7f) * scale;
+    // Before this byte value < scale; adding a multiple of scale keeps
+    // rounding monotone, so this comparison is exact for the 2^53 boundary.
+    if (value > Number.MAX_SAFE_INTEGER) {
+      throw new DrpcProtocolError(ProtocolErrorReason.VarintExceeds53Bits);
+    }
+    if (byte < 0x80) {
+      cursor.next = at + 1;
+      return value;
+    }
+    scale *= 128;
+  }
+  throw new DrpcProtocolError(ProtocolErrorReason.VarintTooLong);
+}
+
 /**
  * readVarint decodes the varint at `offset`; returns undefined when the input
  * ends before the varint does (need more bytes). Throws DrpcProtocolError for
@@ -32,22 +71,9 @@ export interface VarintRead {
  * reported as soon as the bytes seen so far prove it.
  */
 export function readVarint(buf: Uint8Array, offset: number): VarintRead | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-    const at = offset + i;
-    if (at >= buf.length) return undefined;
-    const byte = buf[at]!;
-    value += (byte & 0x7f) * scale;
-    // Before this byte value < 2^(7i); adding a multiple of 2^(7i) keeps
-    // rounding monotone, so this comparison is exact for the 2^53 boundary.
-    if (value > Number.MAX_SAFE_INTEGER) {
-      throw new DrpcProtocolError(ProtocolErrorReason.VarintExceeds53Bits);
-    }
-    if (byte < 0x80) return { value, next: at + 1 };
-    scale *= 128;
-  }
-  throw new DrpcProtocolError(ProtocolErrorReason.VarintTooLong);
+  const cursor = { next: 0 };
+  const value = readVarintAt(buf, offset, cursor);
+  return value < 0 ? undefined : { value, next: cursor.next };
 }
 
 /** checkVarintValue throws DrpcProtocolError unless `value` is a safe non-negative integer. */
