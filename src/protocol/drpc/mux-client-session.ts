@@ -11,7 +11,7 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * DrpcMuxClientSession runs the client role of a multiplexed drpc connection
- * (the CockroachDB fork's design, spec §15): any number of concurrent streams
+ * (the CockroachDB fork's design, spec §15), with many concurrent streams
  * with ids 1, 2, 3… taken when a call starts. Frames are routed by stream id
  * to per-stream assemblers (message ids ordered per stream only); frames of
  * unknown or finished streams are dropped without keeping state. Packets are
