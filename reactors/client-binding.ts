@@ -5,6 +5,14 @@ import { Code } from '../src/status/code.js';
 import { type Status, status } from '../src/status/status.js';
 import { ReactorMisuseError } from './misuse.js';
 
+/** ClientCallEnd is told around the reactor's onDone: beforeDone first, afterDone once onDone returned or threw. @internal */
+export interface ClientCallEnd {
+  /** beforeDone runs just before onDone. */
+  beforeDone?(): void;
+  /** afterDone runs once onDone returned or threw. */
+  afterDone(): void;
+}
+
 /** ClientReactions are the reactions a client binding drives (every client reactor has them all, most as no-ops). */
 export interface ClientReactions<Res> {
   /** onReadInitialMetadataDone runs once the server's first response (message or status) arrived. */
@@ -70,6 +78,8 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   private unaryRead = false;
   private cancelRequested = false;
   private writesDoneAfterWrite: boolean | undefined;
+  /** skipMetadata: the reactor keeps the base class's no-op onReadInitialMetadataDone, so that reaction is not queued. */
+  private readonly skipMetadata: boolean;
 
   /**
    * constructor wires a reactor to a call; nothing happens before startCall.
@@ -84,7 +94,10 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     private readonly queue: CallQueue,
     private readonly request?: Req,
     private readonly streamed = false,
+    private readonly end?: ClientCallEnd,
+    noopMetadata?: (ok: boolean) => void,
   ) {
+    this.skipMetadata = noopMetadata !== undefined && reactor.onReadInitialMetadataDone === noopMetadata;
     queue.onError((e) => this.reactionFailed(e));
   }
 
@@ -243,6 +256,7 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   private noteMetadata(message: boolean, s?: Status): void {
     if (this.metadataSeen) return;
     this.metadataSeen = true;
+    if (this.skipMetadata) return;
     const ok = message || (s !== undefined && s.code === Code.OK);
     this.outstanding++;
     this.push(() => this.reactor.onReadInitialMetadataDone(ok), 'onReadInitialMetadataDone', true);
@@ -271,6 +285,7 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     }, label);
   }
 
+
   private maybeDone(): void {
     // Responses the server sent before its status stay readable: onDone waits until they were read (or tryCancel dropped them).
     if (this.doneQueued || !this.statusValue || this.outstanding > 0 || this.holds > 0 || this.call.unread > 0) return;
@@ -278,7 +293,14 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     // The status is read when onDone runs: a reaction that throws after onDone was queued still fails the call (the scheduler runs the error handler first).
     this.queue.pushFinal(() => {
       const s = this.failure ?? this.statusValue!;
-      this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
+      const end = this.end;
+      if (end === undefined) return this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
+      end.beforeDone?.();
+      try {
+        this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
+      } finally {
+        end.afterDone();
+      }
     }, 'onDone');
   }
 

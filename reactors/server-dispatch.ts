@@ -27,26 +27,29 @@ class Relay implements CallListener {
     for (const h of held) h(t);
   }
 
-  private send(h: (l: CallListener) => void): void {
-    if (this.target) h(this.target);
-    else this.held.push(h);
+  private hold(h: (l: CallListener) => void): void {
+    this.held.push(h);
   }
 
   onMessage(m: Uint8Array | null): void {
     const first = this.onRequest;
     this.onRequest = undefined;
     if (first) first(m);
-    else this.send((l) => l.onMessage(m));
+    else if (this.target) this.target.onMessage(m);
+    else this.hold((l) => l.onMessage(m));
   }
   onWritable(ok: boolean): void {
-    this.send((l) => l.onWritable(ok));
+    if (this.target) this.target.onWritable(ok);
+    else this.hold((l) => l.onWritable(ok));
   }
   onStatus(s: Parameters<CallListener['onStatus']>[0]): void {
-    this.send((l) => l.onStatus(s));
+    if (this.target) this.target.onStatus(s);
+    else this.hold((l) => l.onStatus(s));
   }
   onCancelled(): void {
     this.ctx.markCancelled();
-    this.send((l) => l.onCancelled?.());
+    if (this.target) this.target.onCancelled?.();
+    else this.hold((l) => l.onCancelled?.());
   }
 }
 

@@ -2,6 +2,7 @@ import type { CallOptions, ClientTransport, MethodKind } from '../call/call.js';
 import { type ClientInterceptor, chainClient } from '../call/interceptors.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { bindClientReactor, isBound } from '../../reactors/client-bind.js';
+import type { ClientCallEnd } from '../../reactors/client-binding.js';
 import { ReactorMisuseError } from '../../reactors/misuse.js';
 import type { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
 import { Metadata, type MetadataInit } from '../metadata/metadata.js';
@@ -197,28 +198,39 @@ export class Client {
     return this.closed;
   }
 
-  private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions = {}, request?: Req, streamed = false): void {
+  /** callEnd is every call's end hook when no abort listener needs removing. */
+  private readonly callEnd: ClientCallEnd = { afterDone: () => this.callEnded() };
+
+  private callEnded(): void {
+    if (--this.open === 0) for (const w of this.idle.splice(0)) w();
+  }
+
+  private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions | undefined, request?: Req, streamed = false): void {
     if (method.kind !== kind) throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not ${kind}`);
     // Checked before anything is created, so a misuse leaves no half-open call behind.
     if (isBound(reactor as ClientUnaryReactor<unknown>)) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
-    const deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
-    const metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
-    const create = (o: CallOptions) => this.transport.createCall(method.path, kind, o);
-    const call = this.interceptors.length ? chainClient(this.interceptors, { method: method.path, kind }, { metadata, deadline }, create) : create({ metadata, deadline });
-    const signal = options.signal;
-    const abort = () => call.cancel(status(Code.CANCELLED, 'call cancelled'));
+    let deadline: number | undefined;
+    let metadata: Metadata | undefined;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
+      metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
+      signal = options.signal;
+    }
+    const call = this.interceptors.length
+      ? chainClient(this.interceptors, { method: method.path, kind }, { metadata, deadline }, (o: CallOptions) => this.transport.createCall(method.path, kind, o))
+      : this.transport.createCall(method.path, kind, { metadata, deadline });
     this.open++;
-    const onDone = reactor.onDone.bind(reactor);
-    reactor.onDone = (s, r) => {
-      signal?.removeEventListener('abort', abort);
-      try {
-        onDone(s, r);
-      } finally {
-        if (--this.open === 0) for (const w of this.idle.splice(0)) w();
-      }
-    };
-    bindClientReactor(reactor, call, method, this.scheduler, request, streamed);
+    let end = this.callEnd;
+    let abort: (() => void) | undefined;
     if (signal) {
+      const s = signal;
+      const a = () => call.cancel(status(Code.CANCELLED, 'call cancelled'));
+      abort = a;
+      end = { beforeDone: () => s.removeEventListener('abort', a), afterDone: this.callEnd.afterDone };
+    }
+    bindClientReactor(reactor, call, method, this.scheduler, request, streamed, end);
+    if (signal && abort) {
       if (signal.aborted) call.cancel(status(Code.CANCELLED, 'cancelled before the call started'));
       else signal.addEventListener('abort', abort, { once: true });
     }

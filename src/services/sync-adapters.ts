@@ -14,12 +14,22 @@ function errorStatus(e: unknown): Status {
 export function unaryFromSync<Req, Res>(fn: SyncUnary<Req, Res>): CallbackUnary<Req, Res> {
   return (ctx, request) => {
     const reactor = ctx.defaultReactor<Res>();
-    Promise.resolve()
-      .then(() => fn(request, ctx))
-      .then(
-        (res) => reactor.finish(OK_STATUS, res),
+    let res: Promise<Res> | Res;
+    try {
+      res = fn(request, ctx);
+    } catch (e) {
+      reactor.finish(errorStatus(e));
+      return reactor;
+    }
+    // A plain value finishes at once; a promise (or other thenable) takes one step.
+    if (res === null || (typeof res !== 'object' && typeof res !== 'function') || typeof (res as { then?: unknown }).then !== 'function') {
+      reactor.finish(OK_STATUS, res as Res);
+    } else {
+      (res instanceof Promise ? res : Promise.resolve(res)).then(
+        (r: Res) => reactor.finish(OK_STATUS, r),
         (e: unknown) => reactor.finish(errorStatus(e)),
       );
+    }
     return reactor;
   };
 }
