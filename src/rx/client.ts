@@ -1,5 +1,5 @@
 import { Observable, type Subscription } from 'rxjs';
-import { ClientBidiReactor, ClientReadReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
+import { ClientBidiReactor, ClientReadReactor } from '../../reactors/client-reactors.js';
 import type { MethodDescriptor } from '../call/method.js';
 import type { Client, ClientCallOptions } from '../client/client.js';
 import { RpcError } from '../status/rpc-error.js';
@@ -44,72 +44,61 @@ export function observeServerStream<Req, Res>(client: Client, method: MethodDesc
   });
 }
 
+/** ObservableWriter pumps an Observable into startWrite (one write at a time, none dropped) and reports to an observer. */
+class ObservableWriter<Req, Res> extends ClientBidiReactor<Req, Res> {
+  readonly q = new WriteQueue<Req>((x) => this.startWrite(x), () => this.startWritesDone(), (e) => this.abort(e));
+  private sub: Subscription | undefined;
+  private failure: unknown;
+  constructor(
+    private readonly o: Obs<Res>,
+    private readonly streamed: boolean,
+  ) {
+    super();
+  }
+  feed(requests: Observable<Req>): () => void {
+    this.sub = requests.subscribe({ next: (x) => this.q.push(x), error: (e: unknown) => this.abort(e), complete: () => this.q.complete() });
+    return () => {
+      this.sub?.unsubscribe();
+      this.tryCancel();
+    };
+  }
+  abort(e: unknown): void {
+    this.failure = e;
+    this.tryCancel();
+  }
+  override onWriteDone(ok: boolean): void {
+    if (ok) this.q.written();
+    else this.q.stop();
+  }
+  override onReadDone(ok: boolean, r: Res | undefined): void {
+    if (!ok) return;
+    this.o.next(r as Res);
+    this.startRead();
+  }
+  override onDone(s: Status, res: Res | undefined): void {
+    this.sub?.unsubscribe();
+    if (this.failure !== undefined) this.o.error(this.failure);
+    else settle(this.o, s, this.streamed ? undefined : res);
+  }
+}
+
 /** observeClientStream sends every value of `requests` (one write at a time, none dropped) and emits the single response. */
 export function observeClientStream<Req, Res>(client: Client, method: MethodDescriptor<Req, Res>, requests: Observable<Req>, options?: ClientCallOptions): Observable<Res> {
   return new Observable<Res>((o) => {
-    let sub: Subscription | undefined;
-    class R extends ClientWriteReactor<Req, Res> {
-      readonly q = new WriteQueue<Req>((x) => this.startWrite(x), () => this.startWritesDone(), (e) => this.abort(e));
-      private failure: unknown;
-      abort(e: unknown): void {
-        this.failure = e;
-        this.tryCancel();
-      }
-      override onWriteDone(ok: boolean): void {
-        if (ok) this.q.written();
-        else this.q.stop();
-      }
-      override onDone(s: Status, res: Res | undefined): void {
-        sub?.unsubscribe();
-        if (this.failure !== undefined) o.error(this.failure);
-        else settle(o, s, res);
-      }
-    }
-    const r = new R();
+    const r = new ObservableWriter<Req, Res>(o, false);
     client.bindWrite(method, r, options);
     r.startCall();
-    sub = requests.subscribe({ next: (x) => r.q.push(x), error: (e: unknown) => r.abort(e), complete: () => r.q.complete() });
-    return () => {
-      sub?.unsubscribe();
-      r.tryCancel();
-    };
+    return r.feed(requests);
   });
 }
 
 /** observeBidi writes `requests` (one at a time, none dropped) and emits every response; unsubscribing cancels. */
 export function observeBidi<Req, Res>(client: Client, method: MethodDescriptor<Req, Res>, requests: Observable<Req>, options?: ClientCallOptions): Observable<Res> {
   return new Observable<Res>((o) => {
-    let sub: Subscription | undefined;
-    class R extends ClientBidiReactor<Req, Res> {
-      readonly q = new WriteQueue<Req>((x) => this.startWrite(x), () => this.startWritesDone(), (e) => this.abort(e));
-      private failure: unknown;
-      abort(e: unknown): void {
-        this.failure = e;
-        this.tryCancel();
-      }
-      override onWriteDone(ok: boolean): void {
-        if (ok) this.q.written();
-        else this.q.stop();
-      }
-      override onReadDone(ok: boolean, r: Res | undefined): void {
-        if (!ok) return;
-        o.next(r as Res);
-        this.startRead();
-      }
-      override onDone(s: Status): void {
-        sub?.unsubscribe();
-        if (this.failure !== undefined) o.error(this.failure);
-        else settle(o, s);
-      }
-    }
-    const r = new R();
+    const r = new ObservableWriter<Req, Res>(o, true);
     client.bindBidi(method, r, options);
     r.startRead();
     r.startCall();
-    sub = requests.subscribe({ next: (x) => r.q.push(x), error: (e: unknown) => r.abort(e), complete: () => r.q.complete() });
-    return () => {
-      sub?.unsubscribe();
-      r.tryCancel();
-    };
+    return r.feed(requests);
   });
 }
