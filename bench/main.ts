@@ -18,7 +18,8 @@
  * adapters, `--ours lean` drives the ttrpc sessions through CallListener
  * directly. `--alloc-prof-dir` samples this process's allocations during the
  * measured rounds (collected objects included) into <dir>/<scenario>-<side>.heapprofile.
- * `--cpu-prof-dir` (and `--heap-prof-dir`, live heap only) profile the ttrpc
+ * `--server-node-arg <flag>` (repeatable) passes a Node flag such as
+ * `--trace-gc` to the server process. `--cpu-prof-dir` (and `--heap-prof-dir`, live heap only) profile the ttrpc
  * server process (profile the client with `node --cpu-prof`). `--pin` (Linux,
  * needs taskset) pins the main thread of this process to CPU 0 and those of
  * the server processes to the same CPU or to CPU 1 (helper threads such as
@@ -196,6 +197,7 @@ async function main(): Promise<void> {
       'heap-prof-dir': { type: 'string' },
       'alloc-prof-dir': { type: 'string' },
       pin: { type: 'string' },
+      'server-node-arg': { type: 'string', multiple: true },
     },
   });
   const side = values.side as Side;
@@ -219,6 +221,7 @@ async function main(): Promise<void> {
   const profArgs = [
     ...(values['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof-dir']] : []),
     ...(values['heap-prof-dir'] ? ['--heap-prof', '--heap-prof-dir', values['heap-prof-dir']] : []),
+    ...(values['server-node-arg'] ?? []),
   ];
 
   const results: ScenarioResult[] = [];

@@ -42,14 +42,18 @@ export function spawnServer(mode: ServerMode, address: string, nodeArgs: readonl
     const early = (code: number | null): void => fail(new Error(`${mode} server exited with code ${code} before listening`));
     child.once('exit', early);
     child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (s: string) => {
+    const onData = (s: string): void => {
       out += s;
       const m = /^listening (\S+)$/m.exec(out);
       if (m === null) return;
       clearTimeout(timer);
       child.off('exit', early);
+      // Whatever the server prints afterwards (e.g. --trace-gc) goes to our stderr.
+      child.stdout!.off('data', onData);
+      child.stdout!.pipe(process.stderr);
       resolve({ address: m[1]!, pid: child.pid!, stop: () => stop(child, exited) });
-    });
+    };
+    child.stdout!.on('data', onData);
   });
 }
 

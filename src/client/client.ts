@@ -1,4 +1,4 @@
-import type { CallOptions, ClientTransport, MethodKind } from '../call/call.js';
+import type { CallOptions, ClientCall, ClientTransport, MethodKind } from '../call/call.js';
 import { type ClientInterceptor, chainClient } from '../call/interceptors.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { bindClientReactor, isBound } from '../../reactors/client-bind.js';
@@ -9,13 +9,14 @@ import { Metadata, type MetadataInit } from '../metadata/metadata.js';
 import { defaultScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
-import { status } from '../status/status.js';
+import { type Status, status } from '../status/status.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
 import { connectDrpc, connectTtrpc } from './connect.js';
 import type { DrpcPoolOptions } from './drpc-pool.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
-import { CallbackUnaryReactor, IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback, toError } from './promise-reactors.js';
+import { UnaryCallbackOutcome, UnaryClientCall, UnaryPromise } from './unary-call.js';
+import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback, toError } from './promise-reactors.js';
 
 /** CallOptions are per-call client options. */
 export interface ClientCallOptions {
@@ -94,14 +95,14 @@ export class Client {
 
   /** unary makes a unary call; rejects with RpcError. */
   unary<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options?: ClientCallOptions): Promise<Res> {
-    return new Promise((resolve, reject) => this.unaryCallback(method, request, options, (s, r) => (s.code === Code.OK ? resolve(r as Res) : reject(toError(s)))));
+    const p = new UnaryPromise<Res>(this.unaryEnded);
+    this.startUnary(method, request, options, p);
+    return p.promise;
   }
 
-  /** unaryCallback is the one-line unary shortcut (gRPC C++ `stub->async()->M(ctx, req, resp, callback)`). */
+  /** unaryCallback is the one-line unary shortcut (gRPC C++ `stub->async()->M(ctx, req, resp, callback)`); the callback runs on the scheduler. */
   unaryCallback<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options: ClientCallOptions | undefined, callback: UnaryCallback<Res>): void {
-    const r = new CallbackUnaryReactor<Res>(callback);
-    this.bindUnary(method, request, r, options);
-    r.startCall();
+    this.startUnary(method, request, options, new UnaryCallbackOutcome<Res>(this.unaryEnded, this.scheduler, callback));
   }
 
   /** serverStream yields the responses of a server-streaming call; throws RpcError at a failed end; breaking out cancels. */
@@ -205,21 +206,44 @@ export class Client {
     if (--this.open === 0) for (const w of this.idle.splice(0)) w();
   }
 
+  /** createCall opens a call with the options' deadline and metadata, through the interceptors. */
+  private createCall(path: string, kind: MethodKind, options: ClientCallOptions | undefined): ClientCall {
+    let deadline: number | undefined;
+    let metadata: Metadata | undefined;
+    if (options !== undefined) {
+      deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
+      metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
+    }
+    return this.interceptors.length
+      ? chainClient(this.interceptors, { method: path, kind }, { metadata, deadline }, (o: CallOptions) => this.transport.createCall(path, kind, o))
+      : this.transport.createCall(path, kind, { metadata, deadline });
+  }
+
+  private readonly unaryEnded = (): void => this.callEnded();
+
+  /** startUnary runs a unary call on the call layer (UnaryClientCall): no reactor, one reaction at most (the callback). */
+  private startUnary<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options: ClientCallOptions | undefined, outcome: UnaryPromise<Res> | UnaryCallbackOutcome<Res>): void {
+    if (method.kind !== 'unary') throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not unary`);
+    const call = this.createCall(method.path, 'unary', options);
+    this.open++;
+    let refused: Status | undefined;
+    const signal = options?.signal;
+    if (this.closing || this.closed) refused = status(Code.UNAVAILABLE, 'client is closed');
+    else if (signal?.aborted) refused = status(Code.CANCELLED, 'cancelled before the call started');
+    else if (signal) {
+      const abort = (): void => call.cancel(status(Code.CANCELLED, 'call cancelled'));
+      signal.addEventListener('abort', abort, { once: true });
+      outcome.detach = () => signal.removeEventListener('abort', abort);
+    }
+    new UnaryClientCall(call, method, request, outcome, refused);
+  }
+
   private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions | undefined, request?: Req, streamed = false): void {
     if (method.kind !== kind) throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not ${kind}`);
     // Checked before anything is created, so a misuse leaves no half-open call behind.
     if (isBound(reactor as ClientUnaryReactor<unknown>)) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
-    let deadline: number | undefined;
-    let metadata: Metadata | undefined;
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
-      metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
-      signal = options.signal;
-    }
-    const call = this.interceptors.length
-      ? chainClient(this.interceptors, { method: method.path, kind }, { metadata, deadline }, (o: CallOptions) => this.transport.createCall(method.path, kind, o))
-      : this.transport.createCall(method.path, kind, { metadata, deadline });
+    const call = this.createCall(method.path, kind, options);
+    const signal = options?.signal;
     this.open++;
     let end = this.callEnd;
     let abort: (() => void) | undefined;

@@ -6,7 +6,8 @@ import type { ServerContext } from '../../reactors/server-context.js';
 import { defaultScheduler } from '../scheduler/scheduler.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { type AnyMethod, type ServiceDefinition, asDescriptor } from '../services/definition.js';
-import { type CallbackServiceImplementation, type ServiceImplementation, type SyncServiceImplementation, isCallback } from '../services/handlers.js';
+import { type CallbackServiceImplementation, type ServiceImplementation, type SyncServiceImplementation, type SyncUnary, isCallback } from '../services/handlers.js';
+import { SyncUnaryCall } from '../services/sync-unary.js';
 import { bidiFromSync, clientStreamFromSync, serverStreamFromSync, unaryFromSync } from '../services/sync-adapters.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { Listener } from '../transport/conn.js';
@@ -42,8 +43,9 @@ type Sync = (...args: never[]) => unknown;
 /**
  * Server hosts services on any number of addresses and listeners. Each
  * method is served by a reactor: callback-style handlers return one,
- * sync-style handlers (async functions, async iterables) are adapted onto
- * one. shutdown() stops accepting, lets running calls finish until a
+ * streaming sync-style handlers (async iterables) are adapted onto one, and
+ * promise-style unary handlers run straight on the call layer (they have no
+ * reactions to order). shutdown() stops accepting, lets running calls finish until a
  * deadline, then cancels them; forceShutdown() cancels at once.
  */
 export class Server {
@@ -69,6 +71,7 @@ export class Server {
       const impl = (implementation as Record<string, unknown>)[name];
       if (impl === undefined) throw new Error(`service ${definition.name}: no implementation for method ${name}`);
       if (isCallback(impl)) this.register(m, impl.handler as ReactorHandler<unknown, unknown>);
+      else if (m.kind === 'unary') this.registerSyncUnary(m, impl as SyncUnary<unknown, unknown>);
       else this.register(m, adaptSync(m.kind, impl as Sync));
     }
     return this;
@@ -136,6 +139,18 @@ export class Server {
     this.registry.register(service, method, m.kind, (call) => this.intercept(call, (c) => this.track(c, (c2) => dispatchServerCall(c2, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler))));
   }
 
+  /** registerSyncUnary serves a promise-style unary method straight on the call layer (SyncUnaryCall): no reactor, no scheduler queue. */
+  private registerSyncUnary(m: AnyMethod, fn: SyncUnary<unknown, unknown>): void {
+    const { service, method } = splitPath(m.path);
+    const desc = asDescriptor(m);
+    const serve = (c: ServerCall): void => {
+      if (this.refuse(c)) return;
+      this.active++;
+      new SyncUnaryCall(c, desc, fn, this.onCallEnd);
+    };
+    this.registry.register(service, method, 'unary', (call) => this.intercept(call, serve));
+  }
+
   private intercept(call: ServerCall, handle: (c: ServerCall) => void): void {
     if (this.interceptors.length === 0) handle(call);
     else chainServer(this.interceptors, call, handle);
@@ -146,12 +161,16 @@ export class Server {
     if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
   };
 
+  /** refuse answers a call that arrives during shutdown with UNAVAILABLE (gRPC does the same for calls on connections still open); true when it did. */
+  private refuse(call: ServerCall): boolean {
+    if (!this.stopped) return false;
+    call.start({ onMessage: () => undefined, onWritable: () => undefined, onStatus: () => undefined });
+    call.finish(status(Code.UNAVAILABLE, 'server is shutting down'));
+    return true;
+  }
+
   private track(call: ServerCall, run: (c: ServerCall) => void): void {
-    // During shutdown, calls that arrive on connections still open are refused (gRPC does the same).
-    if (this.stopped) {
-      call.start({ onMessage: () => undefined, onWritable: () => undefined, onStatus: () => undefined });
-      return call.finish(status(Code.UNAVAILABLE, 'server is shutting down'));
-    }
+    if (this.refuse(call)) return;
     this.active++;
     const start = call.start;
     call.start = (listener) => start.call(call, new TrackedListener(this.onCallEnd, listener));

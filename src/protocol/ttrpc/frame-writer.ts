@@ -20,6 +20,7 @@ export interface FrameAck {
 export type WriteAck = (() => void) | FrameAck;
 
 const NO_TAG = -1;
+const EARLY = Number(process.env.EARLY ?? 1e12);
 const EMPTY = new Uint8Array(0);
 
 /** fieldFrameSize is the data length of a frame built by pushField: prefix, then `tag`, varint length and payload (omitted when the payload is empty, as proto3 does). */
@@ -93,6 +94,7 @@ export class FrameWriter {
   }
 
   private schedule(): void {
+    if (this.total >= EARLY) { this.flushNow(); return; }
     if (!this.scheduled) {
       this.scheduled = true;
       this.defer(this.flushNow);
