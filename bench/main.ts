@@ -18,6 +18,7 @@
  * adapters, `--ours lean` drives the ttrpc sessions through CallListener
  * directly. `--alloc-prof-dir` samples this process's allocations during the
  * measured rounds (collected objects included) into <dir>/<scenario>-<side>.heapprofile.
+ * `--write-buffer <bytes>` sets the sessions' writeBufferSize on both ends.
  * `--server-node-arg <flag>` (repeatable) passes a Node flag such as
  * `--trace-gc` to the server process. `--cpu-prof-dir` (and `--heap-prof-dir`, live heap only) profile the ttrpc
  * server process (profile the client with `node --cpu-prof`). `--pin` (Linux,
@@ -36,7 +37,7 @@ import { dial } from '../src/transport/dial.js';
 import { RawEchoClient, serveRawEcho } from './raw-framed.js';
 import { DRPC_SERVERS, type Scenario, type ServerKind, SCENARIOS, selectScenarios } from './scenarios.js';
 import { type ServerChild, type ServerMode, spawnServer } from './server-child.js';
-import { type EchoDriver, type RoundResult, type ScenarioResult, renderTable, summarize } from './stats.js';
+import { type EchoDriver, type RoundResult, type ScenarioResult, WRITE_BUFFER_ENV, renderTable, summarize } from './stats.js';
 import { TtrpcEchoClient, startTtrpcEchoServer } from './ttrpc-echo.js';
 import { LeanEchoClient, startLeanEchoServer } from './ttrpc-lean.js';
 import { ApiEchoClient, startApiEchoServer } from './ttrpc-api.js';
@@ -198,10 +199,12 @@ async function main(): Promise<void> {
       'alloc-prof-dir': { type: 'string' },
       pin: { type: 'string' },
       'server-node-arg': { type: 'string', multiple: true },
+      'write-buffer': { type: 'string' },
     },
   });
   const side = values.side as Side;
   if (!['both', 'raw', 'ours'].includes(side)) throw new Error('--side must be both, raw or ours');
+  if (values['write-buffer'] !== undefined) process.env[WRITE_BUFFER_ENV] = values['write-buffer'];
   const variant = values.ours as Variant;
   if (!(variant in OURS)) throw new Error('--ours must be api, adapters or lean');
   const o: Settings = {

@@ -103,3 +103,12 @@ export function renderTable(results: readonly ScenarioResult[], oursLabel = 'rea
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** WRITE_BUFFER_ENV carries `--write-buffer` to both ends (the server processes inherit it). */
+export const WRITE_BUFFER_ENV = 'REACTOR_RPC_BENCH_WRITE_BUFFER';
+
+/** benchWriteBuffer is the writeBufferSize `--write-buffer` asked for, or undefined (library default). */
+export function benchWriteBuffer(): number | undefined {
+  const v = process.env[WRITE_BUFFER_ENV];
+  return v === undefined || v === '' ? undefined : Number(v);
+}

@@ -8,7 +8,13 @@
 import { type ClientOptions, type ServerOptions, type Client as ClientType, Client, Server, defineService, rawMethod } from '../src/index.js';
 import type { Listener } from '../src/transport/conn.js';
 import type { PipeListener } from '../src/transport/pipe-listener.js';
-import type { EchoDriver, RoundResult } from './stats.js';
+import { type EchoDriver, type RoundResult, benchWriteBuffer } from './stats.js';
+
+/** withWriteBuffer adds `--write-buffer` to Server or Client options. */
+function withWriteBuffer<O extends ServerOptions | ClientOptions>(o: O): O {
+  const writeBufferSize = benchWriteBuffer();
+  return writeBufferSize === undefined ? o : { ...o, ttrpc: { ...o.ttrpc, writeBufferSize }, drpc: { ...o.drpc, writeBufferSize } };
+}
 
 /** ECHO_SERVICE is the benchmark's service: one raw-bytes unary echo method. */
 export const ECHO_SERVICE = defineService('bench.Echo', { Echo: rawMethod('/bench.Echo/Echo', 'unary') });
@@ -23,7 +29,7 @@ export interface ApiEchoServer {
 
 /** startApiEchoServer serves bench.Echo/Echo through Server.addService with `async (req) => req` (ttrpc unless `options` say otherwise). */
 export async function startApiEchoServer(target: string | Listener, options: ServerOptions = {}): Promise<{ server: ApiEchoServer; address: string }> {
-  const server = new Server(options).addService(ECHO_SERVICE, { Echo: async (req: Uint8Array) => req });
+  const server = new Server(withWriteBuffer(options)).addService(ECHO_SERVICE, { Echo: async (req: Uint8Array) => req });
   const address = await server.listen(target);
   return { server: { close: () => server.forceShutdown() }, address };
 }
@@ -37,7 +43,7 @@ export class ApiEchoClient implements EchoDriver {
 
   /** connect dials the server with Client.connect (ttrpc unless `options` say otherwise) and returns a driver that sends `payload` in every call. */
   static async connect(target: string | PipeListener, payload: Uint8Array, options: ClientOptions = {}): Promise<ApiEchoClient> {
-    return new ApiEchoClient(await Client.connect(target, options), payload);
+    return new ApiEchoClient(await Client.connect(target, withWriteBuffer(options)), payload);
   }
 
   /** run keeps `inflight` calls outstanding for `seconds`, then waits for the ones in flight. */

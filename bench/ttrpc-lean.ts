@@ -14,7 +14,7 @@ import { Code } from '../src/status/code.js';
 import { OK_STATUS, type Status } from '../src/status/status.js';
 import type { Listener } from '../src/transport/conn.js';
 import type { PipeListener } from '../src/transport/pipe-listener.js';
-import type { EchoDriver, RoundResult } from './stats.js';
+import { type EchoDriver, type RoundResult, benchWriteBuffer } from './stats.js';
 import { ECHO_METHOD } from './ttrpc-echo.js';
 
 function leanEcho(call: ServerCall): void {
@@ -34,7 +34,7 @@ function leanEcho(call: ServerCall): void {
 export async function startLeanEchoServer(target: string | Listener): Promise<{ server: CallServer; address: string }> {
   const reg = new MethodRegistry();
   reg.register('bench.Echo', 'Echo', 'unary', leanEcho);
-  const server = new CallServer(reg);
+  const server = new CallServer(reg, { ttrpc: { writeBufferSize: benchWriteBuffer() } });
   return { server, address: await server.listen(target) };
 }
 
@@ -82,7 +82,7 @@ export class LeanEchoClient implements EchoDriver {
 
   /** connect dials the server. */
   static async connect(target: string | PipeListener, payload: Uint8Array): Promise<LeanEchoClient> {
-    return new LeanEchoClient(await connectTtrpc(target), payload);
+    return new LeanEchoClient(await connectTtrpc(target, { ttrpc: { writeBufferSize: benchWriteBuffer() } }), payload);
   }
 
   /** run keeps `inflight` calls outstanding for `seconds`, then drains them. */

@@ -34,7 +34,7 @@ export abstract class DrpcClientSessionBase implements DrpcCallHost {
     options?: DrpcSessionOptions,
   ) {
     this.opts = resolveDrpcOptions(options);
-    this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer);
+    this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer, this.opts.writeBufferSize);
     this.decoder = new FrameDecoder({ maxFrameSize: this.opts.maxPacketSize });
   }
 

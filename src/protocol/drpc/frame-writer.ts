@@ -10,11 +10,17 @@ export const defaultDefer: Defer = (run) => {
   setImmediate(run);
 };
 
+/** DEFAULT_WRITE_BUFFER_SIZE is how many bytes a turn's packets may pile up before they are written without waiting for the turn to end. */
+export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
+
 /**
  * DrpcFrameWriter is the one writer queue of a connection. Packets of every
  * stream are queued in order and one deferred flush per turn encodes them
  * (split into frames of at most `splitSize` bytes) into a single buffer and
- * writes it once. Ordering guarantees that the sessions rely on:
+ * writes it once; a turn that queues more than `writeBufferSize` bytes writes
+ * each full buffer at once (whole push() groups only), so the peer starts on
+ * them while this side produces the rest. Acknowledgements run at the end
+ * of the turn, never inside push(). Ordering guarantees that the sessions rely on:
  *
  *   - the packets of one push() are contiguous on the wire (InvokeMetadata and
  *     Invoke are pushed together, so nothing can land between them);
@@ -30,6 +36,8 @@ export class DrpcFrameWriter {
   private scheduled = false;
   private acks: Array<() => void> = [];
   private blockedAcks: Array<() => void> = [];
+  // Set when a write found the connection over its high-water mark; cleared by drained().
+  private overHighWater = false;
   /** packetsWritten counts packets handed to the connection. */
   packetsWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
@@ -40,6 +48,7 @@ export class DrpcFrameWriter {
     private readonly conn: Conn,
     private readonly splitSize: number,
     private readonly defer: Defer = defaultDefer,
+    private readonly writeBufferSize: number = DEFAULT_WRITE_BUFFER_SIZE,
   ) {}
 
   /**
@@ -55,6 +64,7 @@ export class DrpcFrameWriter {
     for (const p of packets) this.queue.push(p);
     this.total += size;
     if (ack) this.acks.push(ack);
+    if (this.total >= this.writeBufferSize) this.writeOut();
     if (!this.scheduled) {
       this.scheduled = true;
       this.defer(this.flushNow);
@@ -66,9 +76,20 @@ export class DrpcFrameWriter {
     return this.total;
   }
 
-  /** flushNow writes everything queued as one buffer. */
+  /** flushNow writes everything queued as one buffer and runs the acknowledgements of the turn. */
   readonly flushNow = (): void => {
     this.scheduled = false;
+    this.writeOut();
+    const acks = this.acks;
+    if (acks.length === 0) return;
+    this.acks = [];
+    if (this.conn.closed) return;
+    if (!this.overHighWater && this.blockedAcks.length === 0) for (const a of acks) a();
+    else for (const a of acks) this.blockedAcks.push(a);
+  };
+
+  /** writeOut writes the queued packets as one buffer (acknowledgements wait for flushNow). */
+  private writeOut(): void {
     const packets = this.queue;
     if (packets.length === 0) return;
     const out = Buffer.allocUnsafe(this.total);
@@ -78,17 +99,13 @@ export class DrpcFrameWriter {
     this.total = 0;
     this.packetsWritten += packets.length;
     this.writes++;
-    const acks = this.acks;
-    this.acks = [];
     if (this.conn.closed) return;
-    const open = this.conn.write(out);
-    if (acks.length === 0) return;
-    if (open && this.blockedAcks.length === 0) for (const a of acks) a();
-    else for (const a of acks) this.blockedAcks.push(a);
-  };
+    if (!this.conn.write(out)) this.overHighWater = true;
+  }
 
   /** drained releases the acks held back while the connection was over its high-water mark. */
   drained(): void {
+    this.overHighWater = false;
     const acks = this.blockedAcks;
     this.blockedAcks = [];
     for (const a of acks) a();

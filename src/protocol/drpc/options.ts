@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_PACKET_SIZE } from './frame.js';
 import { DEFAULT_SPLIT_SIZE } from './packet-writer.js';
-import { type Defer, defaultDefer } from './frame-writer.js';
+import { DEFAULT_WRITE_BUFFER_SIZE, type Defer, defaultDefer } from './frame-writer.js';
 
 /**
  * CancelMode is how a client abandons an unfinished upstream stream: 'soft'
@@ -26,6 +26,8 @@ export interface DrpcSessionOptions {
   maxConcurrentStreams?: number;
   /** defer schedules the coalesced write flush (default: end of the event-loop turn). */
   defer?: Defer;
+  /** writeBufferSize is how many bytes of one turn's packets are coalesced before they are written without waiting for the turn to end (default 8 KiB; Infinity: one write per turn). */
+  writeBufferSize?: number;
 }
 
 /** ResolvedDrpcOptions are options with every default filled in. */
@@ -41,6 +43,7 @@ export function resolveDrpcOptions(o: DrpcSessionOptions = {}): ResolvedDrpcOpti
     cancel: o.cancel ?? 'soft',
     maxConcurrentStreams: o.maxConcurrentStreams ?? 1024,
     defer: o.defer ?? defaultDefer,
+    writeBufferSize: o.writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE,
   };
   if (!(Number.isSafeInteger(r.maxPacketSize) && r.maxPacketSize > 0)) throw new RangeError('maxPacketSize must be a positive integer');
   if (!Number.isSafeInteger(r.splitSize)) throw new RangeError('splitSize must be an integer');
@@ -48,6 +51,7 @@ export function resolveDrpcOptions(o: DrpcSessionOptions = {}): ResolvedDrpcOpti
   if (!(r.maxQueuedBytes >= 1)) throw new RangeError('maxQueuedBytes must be >= 1');
   if (r.cancel !== 'soft' && r.cancel !== 'hard') throw new RangeError("cancel must be 'soft' or 'hard'");
   if (!(r.maxConcurrentStreams >= 1)) throw new RangeError('maxConcurrentStreams must be >= 1');
+  if (!(r.writeBufferSize >= 1)) throw new RangeError('writeBufferSize must be >= 1');
   return r;
 }
 

@@ -44,7 +44,7 @@ export abstract class DrpcServerSessionBase {
     private readonly onEnd?: () => void,
   ) {
     this.opts = resolveDrpcOptions(options);
-    this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer);
+    this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer, this.opts.writeBufferSize);
     this.decoder = new FrameDecoder({ maxFrameSize: this.opts.maxPacketSize });
     this.host = {
       maxPacketSize: this.opts.maxPacketSize,

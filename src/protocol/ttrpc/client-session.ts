@@ -42,7 +42,7 @@ export class TtrpcClientSession implements ClientTransport {
     options?: TtrpcSessionOptions,
   ) {
     this.opts = resolveTtrpcOptions(options);
-    this.writer = new FrameWriter(conn, this.opts.defer);
+    this.writer = new FrameWriter(conn, this.opts.defer, this.opts.writeBufferSize);
     const writer = this.writer;
     this.host = {
       maxMessageLength: this.opts.maxMessageLength,

@@ -20,7 +20,6 @@ export interface FrameAck {
 export type WriteAck = (() => void) | FrameAck;
 
 const NO_TAG = -1;
-const EARLY = Number(process.env.EARLY ?? 1e12);
 const EMPTY = new Uint8Array(0);
 
 /** fieldFrameSize is the data length of a frame built by pushField: prefix, then `tag`, varint length and payload (omitted when the payload is empty, as proto3 does). */
@@ -29,10 +28,18 @@ export function fieldFrameSize(prefix: Uint8Array, payload: Uint8Array): number 
   return prefix.byteLength + (n === 0 ? 0 : 1 + varintSize(n) + n);
 }
 
+/** DEFAULT_WRITE_BUFFER_SIZE is how many bytes a turn's frames may pile up before they are written without waiting for the turn to end. */
+export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
+
 /**
- * FrameWriter coalesces the frames a session produces during one turn into a
- * single socket write: frames are queued, and one deferred flush copies them
- * into one buffer (headers and bodies back to back) and writes it once.
+ * FrameWriter coalesces the frames a session produces during one turn into
+ * socket writes: frames are queued, and one deferred flush copies them into
+ * one buffer (headers and bodies back to back) and writes it once. A turn
+ * that produces more than `writeBufferSize` bytes writes each full buffer as
+ * soon as it is full, so the peer starts on the first frames while this side
+ * still produces the rest (the two processes work in parallel instead of in
+ * turn); write acknowledgements still run at the end of the turn, never
+ * inside push().
  * A frame's data is either one array (push) or an encoded prefix followed by
  * one length-delimited field (pushField), which is how a ttrpc Request or
  * Response envelope whose last field is the payload gets written without
@@ -47,6 +54,8 @@ export class FrameWriter {
   private scheduled = false;
   private acks: WriteAck[] = [];
   private blockedAcks: WriteAck[] = [];
+  // Set when a write found the connection over its high-water mark; cleared by drained().
+  private overHighWater = false;
   /** framesWritten counts frames handed to the connection. */
   framesWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
@@ -56,6 +65,7 @@ export class FrameWriter {
   constructor(
     private readonly conn: Conn,
     private readonly defer: Defer = defaultDefer,
+    private readonly writeBufferSize: number = DEFAULT_WRITE_BUFFER_SIZE,
   ) {}
 
   /**
@@ -94,16 +104,27 @@ export class FrameWriter {
   }
 
   private schedule(): void {
-    if (this.total >= EARLY) { this.flushNow(); return; }
+    if (this.total >= this.writeBufferSize) this.writeOut();
     if (!this.scheduled) {
       this.scheduled = true;
       this.defer(this.flushNow);
     }
   }
 
-  /** flushNow writes everything queued as one buffer. */
+  /** flushNow writes everything queued as one buffer and runs the acknowledgements of the turn. */
   readonly flushNow = (): void => {
     this.scheduled = false;
+    this.writeOut();
+    const acks = this.acks;
+    if (acks.length === 0) return;
+    this.acks = [];
+    if (this.conn.closed) return;
+    if (!this.overHighWater && this.blockedAcks.length === 0) for (const a of acks) runAck(a);
+    else for (const a of acks) this.blockedAcks.push(a);
+  };
+
+  /** writeOut writes the queued frames as one buffer (acknowledgements wait for flushNow). */
+  private writeOut(): void {
     const headers = this.headers;
     const n = headers.length >> 2;
     if (n === 0) return;
@@ -138,17 +159,13 @@ export class FrameWriter {
     this.total = 0;
     this.framesWritten += n;
     this.writes++;
-    const acks = this.acks;
-    if (acks.length !== 0) this.acks = [];
     if (this.conn.closed) return;
-    const open = this.conn.write(out);
-    if (acks.length === 0) return;
-    if (open && this.blockedAcks.length === 0) for (const a of acks) runAck(a);
-    else for (const a of acks) this.blockedAcks.push(a);
-  };
+    if (!this.conn.write(out)) this.overHighWater = true;
+  }
 
   /** drained releases the acks held back while the connection was over its high-water mark. */
   drained(): void {
+    this.overHighWater = false;
     const acks = this.blockedAcks;
     this.blockedAcks = [];
     for (const a of acks) runAck(a);

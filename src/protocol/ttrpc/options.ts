@@ -1,5 +1,5 @@
 import { MAX_MESSAGE_LENGTH } from './frame.js';
-import { type Defer, defaultDefer } from './frame-writer.js';
+import { DEFAULT_WRITE_BUFFER_SIZE, type Defer, defaultDefer } from './frame-writer.js';
 
 /** TtrpcSessionOptions configure one ttrpc connection (client or server role). */
 export interface TtrpcSessionOptions {
@@ -11,6 +11,8 @@ export interface TtrpcSessionOptions {
   maxQueuedBytes?: number;
   /** defer schedules the coalesced write flush (default: end of the event-loop turn). */
   defer?: Defer;
+  /** writeBufferSize is how many bytes of one turn's frames are coalesced before they are written without waiting for the turn to end (default 8 KiB; Infinity: one write per turn). */
+  writeBufferSize?: number;
 }
 
 /** ResolvedTtrpcOptions are options with every default filled in. */
@@ -23,10 +25,12 @@ export function resolveTtrpcOptions(o: TtrpcSessionOptions = {}): ResolvedTtrpcO
     maxQueuedMessages: o.maxQueuedMessages ?? 64,
     maxQueuedBytes: o.maxQueuedBytes ?? 16 * 1024 * 1024,
     defer: o.defer ?? defaultDefer,
+    writeBufferSize: o.writeBufferSize ?? DEFAULT_WRITE_BUFFER_SIZE,
   };
   if (!(r.maxMessageLength > 0 && r.maxMessageLength <= 0xffffffff)) throw new RangeError('maxMessageLength must be in 1..2^32-1');
   if (!(r.maxQueuedMessages >= 1)) throw new RangeError('maxQueuedMessages must be >= 1');
   if (!(r.maxQueuedBytes >= 1)) throw new RangeError('maxQueuedBytes must be >= 1');
+  if (!(r.writeBufferSize >= 1)) throw new RangeError('writeBufferSize must be >= 1');
   return r;
 }
 

@@ -43,7 +43,7 @@ export class TtrpcServerSession {
     private readonly onEnd?: () => void,
   ) {
     this.opts = resolveTtrpcOptions(options);
-    this.writer = new FrameWriter(conn, this.opts.defer);
+    this.writer = new FrameWriter(conn, this.opts.defer, this.opts.writeBufferSize);
     this.host = {
       maxMessageLength: this.opts.maxMessageLength,
       write: (id: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck) => this.writer.push(id, type, flags, data, ack),
