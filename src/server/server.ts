@@ -9,14 +9,14 @@ import { type AnyMethod, type ServiceDefinition, asDescriptor } from '../service
 import { type CallbackServiceImplementation, type ServiceImplementation, type SyncServiceImplementation, type SyncUnary, isCallback } from '../services/handlers.js';
 import { SyncUnaryCall } from '../services/sync-unary.js';
 import { bidiFromSync, clientStreamFromSync, serverStreamFromSync, unaryFromSync } from '../services/sync-adapters.js';
-import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
+import { type TtrpcSessionOptions, resolveTtrpcOptions } from '../protocol/ttrpc/options.js';
 import type { Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
 import { Code } from '../status/code.js';
 import { type Status, status } from '../status/status.js';
 import { type ServerInterceptor, chainServer } from '../call/interceptors.js';
 import { CallServer, type ServerProtocol } from './call-server.js';
-import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
+import { type DrpcSessionOptions, resolveDrpcOptions } from '../protocol/drpc/options.js';
 import { MethodRegistry } from './method-registry.js';
 
 /** ServerOptions configure a Server. */
@@ -58,8 +58,10 @@ export class Server {
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
 
-  /** constructor creates a server with no services. */
+  /** constructor creates a server with no services; throws RangeError for an invalid session option (checked here, not when a client connects). */
   constructor(options: ServerOptions = {}) {
+    resolveTtrpcOptions(options.ttrpc);
+    resolveDrpcOptions(options.drpc);
     this.scheduler = options.scheduler ?? defaultScheduler();
     this.interceptors = options.interceptors ?? [];
     this.core = new CallServer(this.registry, { ttrpc: options.ttrpc, drpc: options.drpc, protocol: options.protocol, multiplex: options.multiplex });
