@@ -4,6 +4,9 @@ export interface MessageSink {
   deliverMessage(message: Uint8Array | null): void;
 }
 
+// The shared empty item list; never pushed to (push() allocates a list first).
+const NO_ITEMS: Uint8Array[] = [];
+
 /**
  * ReceiveQueue holds the messages a peer sent that the consumer has not asked
  * for yet. Delivery is pull-based: `request(n)` grants credits and each
@@ -15,7 +18,8 @@ export interface MessageSink {
  */
 export class ReceiveQueue {
   private readonly sink: MessageSink;
-  private items: Uint8Array[] = [];
+  // Allocated on the first message that has to wait (most unary calls never queue one).
+  private items: Uint8Array[] = NO_ITEMS;
   private head = 0;
   private bytes = 0;
   private credits = 0;
@@ -57,6 +61,7 @@ export class ReceiveQueue {
       return true;
     }
     if (this.length + 1 > this.maxMessages || this.bytes + message.byteLength > this.maxBytes) return false;
+    if (this.items === NO_ITEMS) this.items = [];
     this.items.push(message);
     this.bytes += message.byteLength;
     this.pump();
@@ -80,7 +85,7 @@ export class ReceiveQueue {
   /** drop discards queued messages and ignores future pushes. */
   drop(): void {
     this.dropping = true;
-    this.items = [];
+    this.items = NO_ITEMS;
     this.head = 0;
     this.bytes = 0;
   }
@@ -95,7 +100,7 @@ export class ReceiveQueue {
           this.items[this.head++] = EMPTY;
           this.bytes -= m.byteLength;
           if (this.head === this.items.length) {
-            this.items = [];
+            this.items = NO_ITEMS;
             this.head = 0;
           }
           this.credits--;

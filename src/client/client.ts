@@ -15,8 +15,11 @@ import type { PipeListener } from '../transport/pipe-listener.js';
 import { connectDrpc, connectTtrpc } from './connect.js';
 import type { DrpcPoolOptions } from './drpc-pool.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
-import { UnaryCallbackOutcome, UnaryClientCall, UnaryPromise } from './unary-call.js';
+import { UnaryCallbackCall, type UnaryClientCall, UnaryPromiseCall } from './unary-call.js';
 import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback, toError } from './promise-reactors.js';
+
+// Shared by calls without deadline and metadata (call layers only read their options).
+const NO_CALL_OPTIONS: CallOptions = Object.freeze({});
 
 /** CallOptions are per-call client options. */
 export interface ClientCallOptions {
@@ -95,14 +98,14 @@ export class Client {
 
   /** unary makes a unary call; rejects with RpcError. */
   unary<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options?: ClientCallOptions): Promise<Res> {
-    const p = new UnaryPromise<Res>(this.unaryEnded);
-    this.startUnary(method, request, options, p);
-    return p.promise;
+    const c = new UnaryPromiseCall<Req, Res>(this.unaryEnded);
+    this.startUnary(method, request, options, c);
+    return c.promise;
   }
 
   /** unaryCallback is the one-line unary shortcut (gRPC C++ `stub->async()->M(ctx, req, resp, callback)`); the callback runs on the scheduler. */
   unaryCallback<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options: ClientCallOptions | undefined, callback: UnaryCallback<Res>): void {
-    this.startUnary(method, request, options, new UnaryCallbackOutcome<Res>(this.unaryEnded, this.scheduler, callback));
+    this.startUnary(method, request, options, new UnaryCallbackCall<Req, Res>(this.unaryEnded, this.scheduler, callback));
   }
 
   /** serverStream yields the responses of a server-streaming call; throws RpcError at a failed end; breaking out cancels. */
@@ -214,15 +217,14 @@ export class Client {
       deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
       metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
     }
-    return this.interceptors.length
-      ? chainClient(this.interceptors, { method: path, kind }, { metadata, deadline }, (o: CallOptions) => this.transport.createCall(path, kind, o))
-      : this.transport.createCall(path, kind, { metadata, deadline });
+    if (this.interceptors.length) return chainClient(this.interceptors, { method: path, kind }, { metadata, deadline }, (o: CallOptions) => this.transport.createCall(path, kind, o));
+    return this.transport.createCall(path, kind, metadata === undefined && deadline === undefined ? NO_CALL_OPTIONS : { metadata, deadline });
   }
 
   private readonly unaryEnded = (): void => this.callEnded();
 
   /** startUnary runs a unary call on the call layer (UnaryClientCall): no reactor, one reaction at most (the callback). */
-  private startUnary<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options: ClientCallOptions | undefined, outcome: UnaryPromise<Res> | UnaryCallbackOutcome<Res>): void {
+  private startUnary<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options: ClientCallOptions | undefined, unary: UnaryClientCall<Req, Res>): void {
     if (method.kind !== 'unary') throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not unary`);
     const call = this.createCall(method.path, 'unary', options);
     this.open++;
@@ -233,9 +235,9 @@ export class Client {
     else if (signal) {
       const abort = (): void => call.cancel(status(Code.CANCELLED, 'call cancelled'));
       signal.addEventListener('abort', abort, { once: true });
-      outcome.detach = () => signal.removeEventListener('abort', abort);
+      unary.detach = () => signal.removeEventListener('abort', abort);
     }
-    new UnaryClientCall(call, method, request, outcome, refused);
+    unary.start(call, method, request, refused);
   }
 
   private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions | undefined, request?: Req, streamed = false): void {

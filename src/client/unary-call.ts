@@ -5,33 +5,33 @@ import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Status, status } from '../status/status.js';
 
-/** UnaryOutcome receives a unary call's end: status, and the response on success. @internal */
-export interface UnaryOutcome<Res> {
-  /** settle runs once with the final status and, for OK, the response. */
-  settle(status: Status, response: Res | undefined): void;
-}
+/** UnaryEnd is told when a unary call settled (the client's open-call count). @internal */
+export type UnaryEnd = () => void;
 
 /**
  * UnaryClientCall drives one unary call straight on the call layer for the
  * promise and callback shortcuts: it sends the request, reads the response
- * and hands both ends to its outcome once the status is in. It is the whole
- * per-call state of `Client.unary()` (one object), where a bound reactor
- * needs a binding, a queue and a reaction per event. Status texts match the
- * reactor path.
+ * and settles once the status is in. With its subclass it is the whole
+ * per-call state of `Client.unary()` (one object besides the promise), where
+ * a bound reactor needs a binding, a queue and a reaction per event. Status
+ * texts match the reactor path.
  */
-export class UnaryClientCall<Req, Res> implements CallListener {
-  private response: Res | undefined;
-  private failure: Status | undefined;
-  private pending: Status | undefined;
+export abstract class UnaryClientCall<Req, Res> implements CallListener {
+  /** detach, when set, runs first at the end (removes an abort listener). */
+  detach: (() => void) | undefined = undefined;
+  private call: ClientCall | undefined;
+  private method: MethodDescriptor<Req, Res> | undefined;
+  private response: Res | undefined = undefined;
+  private failure: Status | undefined = undefined;
+  private pending: Status | undefined = undefined;
 
-  /** constructor starts the call: request sent (close-send included), one response asked for; with `refused` the call is cancelled with that status instead. */
-  constructor(
-    private readonly call: ClientCall,
-    private readonly method: MethodDescriptor<Req, Res>,
-    request: Req,
-    private readonly outcome: UnaryOutcome<Res>,
-    refused?: Status,
-  ) {
+  /** constructor stores where the end is reported. */
+  constructor(private readonly ended: UnaryEnd) {}
+
+  /** start starts the call: request sent (close-send included), one response asked for; with `refused` the call is cancelled with that status instead. */
+  start(call: ClientCall, method: MethodDescriptor<Req, Res>, request: Req, refused?: Status): void {
+    this.call = call;
+    this.method = method;
     call.start(this);
     if (refused !== undefined) {
       call.cancel(refused);
@@ -52,49 +52,48 @@ export class UnaryClientCall<Req, Res> implements CallListener {
   onMessage(message: Uint8Array | null): void {
     if (message !== null && this.failure === undefined) {
       try {
-        this.response = this.method.deserializeResponse(message);
+        this.response = this.method!.deserializeResponse(message);
       } catch (e) {
         this.failure = status(Code.INTERNAL, `failed to parse response: ${(e as Error).message}`);
-        this.call.cancel(this.failure);
+        this.call!.cancel(this.failure);
       }
     }
     const s = this.pending;
-    if (s !== undefined && this.call.unread === 0) {
+    if (s !== undefined && this.call!.unread === 0) {
       this.pending = undefined;
-      this.settle(s);
+      this.end(s);
     }
   }
 
   /** onWritable implements CallListener (the request's acknowledgement needs no action). */
   onWritable(): void {}
 
-  /** onStatus implements CallListener: settles the outcome. */
+  /** onStatus implements CallListener: settles, after a response sent before the status was read. */
   onStatus(s: Status): void {
-    // A response sent before the status but not delivered yet is still read first.
-    if (s.code === Code.OK && this.call.unread > 0) this.pending = s;
-    else this.settle(s);
+    if (s.code === Code.OK && this.call!.unread > 0) this.pending = s;
+    else this.end(s);
   }
 
-  private settle(s: Status): void {
-    const end = this.failure ?? s;
-    this.outcome.settle(end, end.code === Code.OK ? this.response : undefined);
+  /** settle hands over the final status and, for OK, the response. */
+  protected abstract settle(s: Status, response: Res | undefined, ended: UnaryEnd): void;
+
+  private end(s: Status): void {
+    const final = this.failure ?? s;
+    this.detach?.();
+    this.settle(final, final.code === Code.OK ? this.response : undefined, this.ended);
   }
 }
 
-/** UnaryEnd is told when a unary call settled (the client's open-call count). @internal */
-export type UnaryEnd = () => void;
-
-/** UnaryPromise settles `Client.unary()`'s promise. @internal */
-export class UnaryPromise<Res> implements UnaryOutcome<Res> {
+/** UnaryPromiseCall settles `Client.unary()`'s promise. @internal */
+export class UnaryPromiseCall<Req, Res> extends UnaryClientCall<Req, Res> {
   /** promise is what unary() returns. */
   readonly promise: Promise<Res>;
-  /** detach, when set, runs first at the end (removes an abort listener). */
-  detach: (() => void) | undefined;
   private resolve!: (r: Res) => void;
   private reject!: (e: Error) => void;
 
   /** constructor creates the pending promise. */
-  constructor(private readonly ended: UnaryEnd) {
+  constructor(ended: UnaryEnd) {
+    super(ended);
     this.promise = new Promise<Res>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -102,34 +101,31 @@ export class UnaryPromise<Res> implements UnaryOutcome<Res> {
   }
 
   /** settle resolves or rejects (with RpcError). */
-  settle(s: Status, response: Res | undefined): void {
-    this.detach?.();
-    this.ended();
+  protected settle(s: Status, response: Res | undefined, ended: UnaryEnd): void {
+    ended();
     if (s.code === Code.OK) this.resolve(response as Res);
     else this.reject(RpcError.fromStatus(s));
   }
 }
 
-/** UnaryCallbackOutcome runs the unary shortcut's callback as the call's one reaction on the scheduler. @internal */
-export class UnaryCallbackOutcome<Res> implements UnaryOutcome<Res> {
-  /** detach, when set, runs first at the end (removes an abort listener). */
-  detach: (() => void) | undefined;
-
+/** UnaryCallbackCall runs the unary shortcut's callback as the call's one reaction on the scheduler. @internal */
+export class UnaryCallbackCall<Req, Res> extends UnaryClientCall<Req, Res> {
   /** constructor stores the callback and where it runs. */
   constructor(
-    private readonly ended: UnaryEnd,
+    ended: UnaryEnd,
     private readonly scheduler: Scheduler,
     private readonly cb: (status: Status, response: Res | undefined) => void,
-  ) {}
+  ) {
+    super(ended);
+  }
 
   /** settle queues the callback (never run inside the code that started the call). */
-  settle(s: Status, response: Res | undefined): void {
-    this.detach?.();
+  protected settle(s: Status, response: Res | undefined, ended: UnaryEnd): void {
     this.scheduler.schedule(() => {
       try {
         this.cb(s, response);
       } finally {
-        this.ended();
+        ended();
       }
     }, 'onDone');
   }

@@ -95,8 +95,13 @@ export class FrameDecoder {
     return this.state === READ_HEADER && this.headerFill === 0;
   }
 
-  /** push feeds the next chunk of the byte stream; complete frames are delivered before it returns. */
-  push(chunk: Uint8Array): void {
+  /**
+   * push feeds the next chunk of the byte stream; complete frames are
+   * delivered before it returns. Frame data are views of the chunk, taken as
+   * plain Uint8Arrays: a Buffer's subarray() costs several times more.
+   */
+  push(input: Uint8Array): void {
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     const n = chunk.length;
     let pos = 0;
     while (pos < n) {
