@@ -33,33 +33,28 @@ import { cpus as cpuList, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PipeListener } from '../src/transport/pipe-listener.js';
-import { dial } from '../src/transport/dial.js';
-import { RawEchoClient, serveRawEcho } from './raw-framed.js';
+import { RemoteRawDriver } from './raw-remote.js';
 import { DRPC_SERVERS, type Scenario, type ServerKind, SCENARIOS, selectScenarios } from './scenarios.js';
 import { type ServerChild, type ServerMode, spawnServer } from './server-child.js';
-import { type EchoDriver, type RoundResult, type ScenarioResult, WRITE_BUFFER_ENV, renderTable, summarize } from './stats.js';
+import { type EchoDriver, type RoundResult, type ScenarioResult, WRITE_BUFFER_ENV, BENCH_PAYLOAD_BYTES, benchPayload, renderTable, summarize } from './stats.js';
 import { TtrpcEchoClient, startTtrpcEchoServer } from './ttrpc-echo.js';
 import { LeanEchoClient, startLeanEchoServer } from './ttrpc-lean.js';
 import { ApiEchoClient, startApiEchoServer } from './ttrpc-api.js';
 import { AllocSampler } from './alloc-sampler.js';
 import { cpuMsOf } from './cpu-time.js';
 
-const PAYLOAD_BYTES = 64;
 
 /** Servers opens connections to the raw server and the reactor-rpc servers of one transport. */
 interface Servers {
-  raw(): Promise<EchoDriver>;
+  /** raw starts the raw client process (connected to the raw server, or with its own for the pipe). */
+  raw(): Promise<RemoteRawDriver>;
   ours(s: Scenario): Promise<EchoDriver>;
   close(): Promise<void>;
-  /** pids lists the processes whose CPU time a side of a scenario costs (this one, plus its server process). */
+  /** pids lists the processes whose CPU time a side of a scenario costs besides its client (the server process, if any; this process for ours). */
   pids(side: 'raw' | 'ours', s: Scenario): number[];
 }
 
-function payload(): Uint8Array {
-  const p = new Uint8Array(PAYLOAD_BYTES);
-  for (let i = 0; i < p.length; i++) p[i] = i;
-  return p;
-}
+const payload = benchPayload;
 
 type Variant = 'api' | 'adapters' | 'lean';
 
@@ -80,6 +75,16 @@ function connectOurs(s: Scenario, variant: Variant, target: string | PipeListene
 /** pinThread pins one thread (a process id names its main thread) to a CPU list. */
 function pinThread(tid: number, cpus: string): void {
   execFileSync('taskset', ['-p', '-c', cpus, String(tid)], { stdio: 'ignore' });
+}
+
+/** startRawClient starts the raw client process and, when pinning, pins its main thread like this one's. */
+async function startRawClient(target: string, cpus: string | undefined): Promise<RemoteRawDriver> {
+  const d = await RemoteRawDriver.start(target);
+  if (cpus !== undefined) {
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${cpuList().length - 1}`, String(d.pid)], { stdio: 'ignore' });
+    pinThread(d.pid, cpus);
+  }
+  return d;
 }
 
 /** unixServers starts one server process for the raw side and one per reactor-rpc server kind the scenarios use. */
@@ -107,18 +112,17 @@ async function unixServers(list: readonly Scenario[], sides: Side, variant: Vari
   return {
     pids: (side, s) => {
       const c = child(side, s);
-      return c === undefined ? [process.pid] : [process.pid, c.pid];
+      const own = side === 'ours' ? [process.pid] : [];
+      return c === undefined ? own : [...own, c.pid];
     },
-    raw: async () => new RawEchoClient(await dial(children.get('raw')!.address), payload()),
+    raw: () => startRawClient(children.get('raw')!.address, cpus === undefined ? undefined : '0'),
     ours: (s) => connectOurs(s, variant, child('ours', s)!.address),
     close,
   };
 }
 
 /** pipeServers starts the raw server and one reactor-rpc server per kind the scenarios use, all in this process. */
-async function pipeServers(list: readonly Scenario[], variant: Variant): Promise<Servers> {
-  const rawL = new PipeListener();
-  rawL.onConnection(serveRawEcho);
+async function pipeServers(list: readonly Scenario[], variant: Variant, pinCpus: string | undefined): Promise<Servers> {
   const listeners = new Map<ServerKind, PipeListener>();
   const servers: Array<{ close(): Promise<void> }> = [];
   for (const kind of new Set(list.map((s) => s.server))) {
@@ -128,11 +132,10 @@ async function pipeServers(list: readonly Scenario[], variant: Variant): Promise
     servers.push(server);
   }
   return {
-    pids: () => [process.pid],
-    raw: async () => new RawEchoClient(await rawL.dial(), payload()),
+    pids: (side) => (side === 'ours' ? [process.pid] : []),
+    raw: () => startRawClient('pipe', pinCpus),
     ours: (s) => connectOurs(s, variant, listeners.get(s.server)!),
     close: async () => {
-      await rawL.close();
       for (const server of servers) await server.close();
     },
   };
@@ -153,7 +156,8 @@ async function measure(s: Scenario, servers: Servers, o: Settings): Promise<Scen
   const drivers: Array<['raw' | 'ours', EchoDriver]> = [];
   if (o.side !== 'ours') drivers.push(['raw', await servers.raw()]);
   if (o.side !== 'raw') drivers.push(['ours', await servers.ours(s)]);
-  const pids = { raw: servers.pids('raw', s), ours: servers.pids('ours', s) };
+  const rawDriver = drivers.find(([side]) => side === 'raw')?.[1] as RemoteRawDriver | undefined;
+  const pids = { raw: rawDriver === undefined ? [] : [rawDriver.pid, ...servers.pids('raw', s)], ours: servers.pids('ours', s) };
   const seq = s.inflight === 1;
   const rounds: Record<'raw' | 'ours', RoundResult[]> = { raw: [], ours: [] };
   try {
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
   for (const transport of ['unix', 'pipe'] as const) {
     const list = selected.filter((s) => s.transport === transport);
     if (list.length === 0) continue;
-    const servers = transport === 'unix' ? await unixServers(list, side, variant, profArgs, serverCpus) : await pipeServers(list, variant);
+    const servers = transport === 'unix' ? await unixServers(list, side, variant, profArgs, serverCpus) : await pipeServers(list, variant, pin === undefined ? undefined : '0');
     try {
       for (const s of list) results.push(await measure(s, servers, o));
     } finally {
@@ -243,7 +247,7 @@ async function main(): Promise<void> {
   const table = renderTable(results, variant === 'api' ? 'reactor-rpc' : `reactor-rpc (${variant})`);
   if (values.json) {
     o.log(table);
-    const meta = { ours: variant, compiled: import.meta.url.endsWith('.js'), protocol: values.protocol, pin: pin ?? 'none', node: process.version, platform: `${process.platform}-${process.arch}`, payloadBytes: PAYLOAD_BYTES, seconds: o.seconds, rounds: o.rounds, warmup: o.warmup };
+    const meta = { ours: variant, compiled: import.meta.url.endsWith('.js'), protocol: values.protocol, pin: pin ?? 'none', node: process.version, platform: `${process.platform}-${process.arch}`, payloadBytes: BENCH_PAYLOAD_BYTES, seconds: o.seconds, rounds: o.rounds, warmup: o.warmup };
     process.stdout.write(`${JSON.stringify({ ...meta, scenarios: results }, null, 2)}\n`);
   } else {
     process.stdout.write(`${table}\n`);

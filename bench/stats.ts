@@ -112,3 +112,13 @@ export function benchWriteBuffer(): number | undefined {
   const v = process.env[WRITE_BUFFER_ENV];
   return v === undefined || v === '' ? undefined : Number(v);
 }
+
+/** BENCH_PAYLOAD_BYTES is the size of every echo request. */
+export const BENCH_PAYLOAD_BYTES = 64;
+
+/** benchPayload returns the echo request body (bytes 0, 1, 2, ...). */
+export function benchPayload(): Uint8Array {
+  const p = new Uint8Array(BENCH_PAYLOAD_BYTES);
+  for (let i = 0; i < p.length; i++) p[i] = i;
+  return p;
+}
