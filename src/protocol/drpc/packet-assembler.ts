@@ -90,14 +90,26 @@ export class PacketAssembler {
       );
     }
     let partial = this.partial;
-    if (!partial || streamId !== this.stream || messageId !== this.message) {
+    const starts = !partial || streamId !== this.stream || messageId !== this.message;
+    if (starts && frame.done) {
+      // The common case, a packet in one frame: the same rules without the partial-packet state.
+      if (frame.data.length > this.maxPacketSize) {
+        throw new DrpcProtocolError(ProtocolErrorReason.DataOverflow, `more than ${this.maxPacketSize} bytes`);
+      }
+      this.partial = undefined;
+      this.stream = streamId;
+      this.message = messageId + 1;
+      return { kind: frame.kind, streamId, messageId, control: frame.control, data: frame.data };
+    }
+    if (starts) {
       this.stream = streamId;
       this.message = messageId;
       partial = { kind: frame.kind, streamId, messageId, control: false, parts: [], size: 0 };
       this.partial = partial;
-    } else if (frame.kind !== partial.kind) {
-      throw new DrpcProtocolError(ProtocolErrorReason.KindChange, `kind ${frame.kind} continues kind ${partial.kind}`);
+    } else if (frame.kind !== partial!.kind) {
+      throw new DrpcProtocolError(ProtocolErrorReason.KindChange, `kind ${frame.kind} continues kind ${partial!.kind}`);
     }
+    partial = partial!;
     if (partial.size + frame.data.length > this.maxPacketSize) {
       throw new DrpcProtocolError(ProtocolErrorReason.DataOverflow, `more than ${this.maxPacketSize} bytes`);
     }

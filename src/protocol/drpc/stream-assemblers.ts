@@ -45,8 +45,7 @@ export class StreamAssemblers {
     let assembler = this.streams.get(frame.streamId);
     if (!assembler) {
       if (frame.streamId === 0) throw new DrpcProtocolError(ProtocolErrorReason.InvalidStream, 'stream id 0');
-      const options = this.maxPacketSize === undefined ? {} : { maxPacketSize: this.maxPacketSize };
-      assembler = new PacketAssembler({ ...options, streamId: frame.streamId });
+      assembler = new PacketAssembler({ maxPacketSize: this.maxPacketSize, streamId: frame.streamId });
       this.streams.set(frame.streamId, assembler);
     }
     return assembler.push(frame);
