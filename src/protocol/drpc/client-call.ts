@@ -8,6 +8,18 @@ import { errorPayloadToStatus } from './status-map.js';
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
+const MAX_CACHED_NAMES = 1024;
+const rpcNames = new Map<string, Uint8Array>();
+
+/** encodedRpcName returns the UTF-8 bytes of an rpc name, cached for the first MAX_CACHED_NAMES names (packet data is copied when written, never changed). */
+function encodedRpcName(name: string): Uint8Array {
+  let b = rpcNames.get(name);
+  if (b === undefined) {
+    b = utf8.encode(name);
+    if (rpcNames.size < MAX_CACHED_NAMES) rpcNames.set(name, b);
+  }
+  return b;
+}
 
 /** StreamEnd tells a session how a stream was released: 'done' (finished on the wire, or never written) or 'cancel' (abandoned while unfinished). */
 export type StreamEnd = 'done' | 'cancel';
@@ -218,7 +230,7 @@ export class DrpcClientCall implements ClientCall {
       this.invoked = true;
       const md = this.options.metadata;
       if (md && md.size > 0) packets.push(this.packet(PacketKind.InvokeMetadata, encodeInvokeMetadata(lastValues(md))));
-      packets.push(this.packet(PacketKind.Invoke, utf8.encode(this.method)));
+      packets.push(this.packet(PacketKind.Invoke, encodedRpcName(this.method)));
     }
     for (const p of rest()) packets.push(p);
     if (packets.length > 0) this.link!.write(packets, ack);

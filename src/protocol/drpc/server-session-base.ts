@@ -88,10 +88,34 @@ export abstract class DrpcServerSessionBase {
   /** activeCallList lists the calls to cancel when the connection goes away. */
   protected abstract activeCallList(): DrpcServerCall[];
 
+  private lastRpcBytes: Uint8Array = new Uint8Array(0);
+  private lastRpc = '';
+  private lastName: { service: string; method: string } | undefined = undefined;
+
+  /** rpcName decodes an Invoke's rpc name and splits it into lastName; a repeat of the previous call's name is neither decoded nor split again. */
+  private rpcName(data: Uint8Array): string {
+    const last = this.lastRpcBytes;
+    if (data.length === last.length && data.length <= 256) {
+      let same = true;
+      for (let i = 0; i < data.length; i++) {
+        if (data[i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastRpc;
+    }
+    const rpc = utf8.decode(data);
+    this.lastRpcBytes = data.slice();
+    this.lastRpc = rpc;
+    this.lastName = splitRpcName(rpc);
+    return rpc;
+  }
+
   /** startCall looks the rpc up and starts a call, or answers an unknown rpc; returns the call or undefined. */
   protected startCall(streamId: number, rpcData: Uint8Array, md: Map<string, string> | undefined): DrpcServerCall | undefined {
-    const rpc = utf8.decode(rpcData);
-    const name = splitRpcName(rpc);
+    const rpc = this.rpcName(rpcData);
+    const name = this.lastName;
     const kind = name ? this.router.lookup(name.service, name.method) : status(Code.UNIMPLEMENTED, rpc);
     if (typeof kind !== 'string') {
       const data = kind.code === Code.UNIMPLEMENTED ? encodeErrorPayload(0, `protocol error: unknown rpc: ${JSON.stringify(rpc)}`) : encodeErrorPayload(kind.code, kind.message);
