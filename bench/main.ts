@@ -40,6 +40,7 @@ import { type EchoDriver, type RoundResult, type ScenarioResult, WRITE_BUFFER_EN
 import { TtrpcEchoClient, startTtrpcEchoServer } from './ttrpc-echo.js';
 import { LeanEchoClient, startLeanEchoServer } from './ttrpc-lean.js';
 import { ApiEchoClient, startApiEchoServer } from './ttrpc-api.js';
+import { ReactorEchoClient, startReactorEchoServer } from './ttrpc-reactor.js';
 import { AllocSampler } from './alloc-sampler.js';
 import { cpuMsOf } from './cpu-time.js';
 
@@ -56,12 +57,13 @@ interface Servers {
 
 const payload = benchPayload;
 
-type Variant = 'api' | 'adapters' | 'lean';
+type Variant = 'api' | 'adapters' | 'lean' | 'reactor';
 
 const OURS = {
   api: { mode: 'ttrpc-api', start: startApiEchoServer, connect: ApiEchoClient.connect },
   adapters: { mode: 'ttrpc', start: startTtrpcEchoServer, connect: TtrpcEchoClient.connect },
   lean: { mode: 'ttrpc-lean', start: startLeanEchoServer, connect: LeanEchoClient.connect },
+  reactor: { mode: 'ttrpc-reactor', start: startReactorEchoServer, connect: ReactorEchoClient.connect },
 } as const;
 
 function oursMode(kind: ServerKind, variant: Variant): ServerMode {
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
   if (!['both', 'raw', 'ours'].includes(side)) throw new Error('--side must be both, raw or ours');
   if (values['write-buffer'] !== undefined) process.env[WRITE_BUFFER_ENV] = values['write-buffer'];
   const variant = values.ours as Variant;
-  if (!(variant in OURS)) throw new Error('--ours must be api, adapters or lean');
+  if (!(variant in OURS)) throw new Error('--ours must be api, reactor, adapters or lean');
   const o: Settings = {
     seconds: Number(values.seconds),
     rounds: Number(values.rounds),

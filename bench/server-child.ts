@@ -8,7 +8,7 @@ const LOADER = COMPILED ? [] : ['--import', 'tsx'];
 const READY_TIMEOUT_MS = 30_000;
 
 /** ServerMode selects the server implementation of a child process. */
-export type ServerMode = 'raw' | 'ttrpc-api' | 'ttrpc' | 'ttrpc-lean' | 'drpc-api' | 'drpc-mux-api';
+export type ServerMode = 'raw' | 'ttrpc-api' | 'ttrpc-reactor' | 'ttrpc' | 'ttrpc-lean' | 'drpc-api' | 'drpc-mux-api';
 
 /** ServerChild is a benchmark server running in its own process. */
 export interface ServerChild {

@@ -1,5 +1,5 @@
 /**
- * Benchmark server process: `server-process.ts <raw|ttrpc-api|ttrpc|ttrpc-lean|drpc-api|drpc-mux-api> <address>` listens,
+ * Benchmark server process: `server-process.ts <raw|ttrpc-api|ttrpc-reactor|ttrpc|ttrpc-lean|drpc-api|drpc-mux-api> <address>` listens,
  * prints `listening <address>` on stdout and serves until its stdin closes
  * (so it never outlives the benchmark), then exits normally (which also lets
  * `--cpu-prof` write its profile).
@@ -9,10 +9,12 @@ import { serveRawEcho } from './raw-framed.js';
 import { startTtrpcEchoServer } from './ttrpc-echo.js';
 import { startLeanEchoServer } from './ttrpc-lean.js';
 import { startApiEchoServer } from './ttrpc-api.js';
+import { startReactorEchoServer } from './ttrpc-reactor.js';
 import { DRPC_SERVERS } from './scenarios.js';
 
 const STARTERS = {
   'ttrpc-api': (a: string) => startApiEchoServer(a),
+  'ttrpc-reactor': startReactorEchoServer,
   ttrpc: startTtrpcEchoServer,
   'ttrpc-lean': startLeanEchoServer,
   'drpc-api': (a: string) => startApiEchoServer(a, DRPC_SERVERS.drpc),
@@ -22,7 +24,7 @@ const STARTERS = {
 async function main(): Promise<void> {
   const [mode, address] = process.argv.slice(2);
   if ((mode !== 'raw' && !(mode !== undefined && mode in STARTERS)) || address === undefined) {
-    process.stderr.write('usage: server-process.ts <raw|ttrpc-api|ttrpc|ttrpc-lean|drpc-api|drpc-mux-api> <address>\n');
+    process.stderr.write('usage: server-process.ts <raw|ttrpc-api|ttrpc-reactor|ttrpc|ttrpc-lean|drpc-api|drpc-mux-api> <address>\n');
     process.exit(2);
   }
   let bound: string;
