@@ -18,7 +18,10 @@ class Relay implements CallListener {
   /** onRequest, while set, receives the first message (the request of unary and server-streaming calls). */
   onRequest: ((m: Uint8Array | null) => void) | undefined;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly ended: (() => void) | undefined,
+  ) {}
 
   setTarget(t: CallListener): void {
     this.target = t;
@@ -43,6 +46,7 @@ class Relay implements CallListener {
     else this.hold((l) => l.onWritable(ok));
   }
   onStatus(s: Parameters<CallListener['onStatus']>[0]): void {
+    this.ended?.();
     if (this.target) this.target.onStatus(s);
     else this.hold((l) => l.onStatus(s));
   }
@@ -58,11 +62,12 @@ class Relay implements CallListener {
  * scheduler: it reads the request first for unary and server-streaming
  * methods, invokes the handler in a reaction, and attaches the returned
  * reactor (releasing operations it issued before returning). A handler that
- * throws finishes the call with its RpcError status, or INTERNAL.
+ * throws finishes the call with its RpcError status, or INTERNAL. `ended`
+ * runs once when the call's status is out (a server's count of running calls).
  */
-export function dispatchServerCall<Req, Res>(call: ServerCall, method: MethodDescriptor<Req, Res>, handler: ReactorHandler<Req, Res>, scheduler: Scheduler): void {
+export function dispatchServerCall<Req, Res>(call: ServerCall, method: MethodDescriptor<Req, Res>, handler: ReactorHandler<Req, Res>, scheduler: Scheduler, ended?: () => void): void {
   const ctx = new ServerContext(call);
-  const relay = new Relay(ctx);
+  const relay = new Relay(ctx, ended);
   const queue = scheduler.createQueue();
   call.start(relay);
   const invoke = (request: Req) => {

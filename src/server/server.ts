@@ -1,4 +1,4 @@
-import type { CallListener, MethodKind, ServerCall } from '../call/call.js';
+import type { MethodKind, ServerCall } from '../call/call.js';
 import { rawMethod, splitPath } from '../call/method.js';
 import { dispatchServerCall, type ReactorHandler } from '../../reactors/server-dispatch.js';
 import type { ServerBidiReactor } from '../../reactors/server-reactors.js';
@@ -13,7 +13,7 @@ import { type TtrpcSessionOptions, resolveTtrpcOptions } from '../protocol/ttrpc
 import type { Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
 import { Code } from '../status/code.js';
-import { type Status, status } from '../status/status.js';
+import { status } from '../status/status.js';
 import { type ServerInterceptor, chainServer } from '../call/interceptors.js';
 import { CallServer, type ServerProtocol } from './call-server.js';
 import { type DrpcSessionOptions, resolveDrpcOptions } from '../protocol/drpc/options.js';
@@ -96,7 +96,12 @@ export class Server {
 
   /** addGenericService routes every unregistered method to one raw-bytes bidi handler (for proxies). */
   addGenericService(handler: GenericHandler): this {
-    this.registry.setFallback('bidi', (call) => this.intercept(call, (c) => this.track(c, (c2) => dispatchServerCall(c2, rawMethod(c2.method, 'bidi'), (ctx) => handler(ctx), this.scheduler))));
+    const serve = (c: ServerCall): void => {
+      if (this.refuse(c)) return;
+      this.active++;
+      dispatchServerCall(c, rawMethod(c.method, 'bidi'), (ctx) => handler(ctx), this.scheduler, this.onCallEnd);
+    };
+    this.registry.setFallback('bidi', (call) => this.intercept(call, serve));
     return this;
   }
 
@@ -138,7 +143,12 @@ export class Server {
   private register(m: AnyMethod, handler: ReactorHandler<unknown, unknown>): void {
     const { service, method } = splitPath(m.path);
     const desc = asDescriptor(m);
-    this.registry.register(service, method, m.kind, (call) => this.intercept(call, (c) => this.track(c, (c2) => dispatchServerCall(c2, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler))));
+    const serve = (c: ServerCall): void => {
+      if (this.refuse(c)) return;
+      this.active++;
+      dispatchServerCall(c, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler, this.onCallEnd);
+    };
+    this.registry.register(service, method, m.kind, (call) => this.intercept(call, serve));
   }
 
   /** registerSyncUnary serves a promise-style unary method straight on the call layer (SyncUnaryCall): no reactor, no scheduler queue. */
@@ -170,14 +180,6 @@ export class Server {
     call.finish(status(Code.UNAVAILABLE, 'server is shutting down'));
     return true;
   }
-
-  private track(call: ServerCall, run: (c: ServerCall) => void): void {
-    if (this.refuse(call)) return;
-    this.active++;
-    const start = call.start;
-    call.start = (listener) => start.call(call, new TrackedListener(this.onCallEnd, listener));
-    run(call);
-  }
 }
 
 function adaptSync(kind: MethodKind, fn: Sync): ReactorHandler<unknown, unknown> {
@@ -191,26 +193,5 @@ function adaptSync(kind: MethodKind, fn: Sync): ReactorHandler<unknown, unknown>
       return clientStreamFromSync(f) as ReactorHandler<unknown, unknown>;
     default:
       return bidiFromSync(f) as ReactorHandler<unknown, unknown>;
-  }
-}
-
-/** TrackedListener forwards a call's events and reports its end to the server (one object per call, no closures). */
-class TrackedListener implements CallListener {
-  constructor(
-    private readonly ended: () => void,
-    private readonly inner: CallListener,
-  ) {}
-  onMessage(m: Uint8Array | null): void {
-    this.inner.onMessage(m);
-  }
-  onWritable(ok: boolean): void {
-    this.inner.onWritable(ok);
-  }
-  onCancelled(): void {
-    this.inner.onCancelled?.();
-  }
-  onStatus(s: Status): void {
-    this.ended();
-    this.inner.onStatus(s);
   }
 }
