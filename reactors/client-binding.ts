@@ -72,7 +72,8 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   private writesDone = false;
   private readEnded = false;
   private metadataSeen = false;
-  private backlog: Array<() => void> = [];
+  // Operations issued before the call is started/attached; allocated only when there is one.
+  private backlog: Array<() => void> | undefined = undefined;
   private readonly acks: Ack[] = [];
   private response: Res | undefined;
   private unaryRead = false;
@@ -116,8 +117,8 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     }
     // Operations issued before startCall run now, in order (even when the call already failed: they complete with ok=false).
     const backlog = this.backlog;
-    this.backlog = [];
-    for (const op of backlog) op();
+    this.backlog = undefined;
+    if (backlog !== undefined) for (const op of backlog) op();
   }
 
   private sendRequest(): void {
@@ -312,7 +313,7 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
 
   private whenStarted(op: () => void): void {
     if (this.started) op();
-    else this.backlog.push(op);
+    else (this.backlog ??= []).push(op);
   }
 
   private checkLive(op: string): void {

@@ -34,7 +34,8 @@ export class ServerBinding<Req, Res> implements CallListener {
   private method: MethodDescriptor<Req, Res> | undefined;
   private queue: CallQueue | undefined;
   private reactor: ServerReactions<Req> | undefined;
-  private backlog: Array<() => void> = [];
+  // Operations issued before the call is started/attached; allocated only when there is one.
+  private backlog: Array<() => void> | undefined = undefined;
   /** userFinished: the reactor called finish or startWriteAndFinish. */
   private userFinished = false;
   /** finished: the call was finished at the call layer (by the reactor, or by the library after a failure). */
@@ -69,8 +70,8 @@ export class ServerBinding<Req, Res> implements CallListener {
     if (!started) call.start(this);
     if (this.cancelled) this.reportCancel();
     const backlog = this.backlog;
-    this.backlog = [];
-    for (const op of backlog) op();
+    this.backlog = undefined;
+    if (backlog !== undefined) for (const op of backlog) op();
   }
 
   /** startSendInitialMetadata is accepted for API parity: ttrpc and drpc carry no response headers, so it completes at once. */
@@ -260,7 +261,7 @@ export class ServerBinding<Req, Res> implements CallListener {
 
   private whenAttached(op: () => void): void {
     if (this.call) op();
-    else this.backlog.push(op);
+    else (this.backlog ??= []).push(op);
   }
 
   private checkLive(op: string): void {

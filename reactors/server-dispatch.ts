@@ -14,7 +14,8 @@ export type ReactorHandler<Req, Res> = (ctx: ServerContext, request: Req) => Any
 /** Relay is the call's listener until the reactor is attached: it buffers events and then forwards them. */
 class Relay implements CallListener {
   private target: CallListener | undefined;
-  private held: Array<(l: CallListener) => void> = [];
+  // Events that arrived before the reactor was attached; allocated only when there is one.
+  private held: Array<(l: CallListener) => void> | undefined = undefined;
   /** onRequest, while set, receives the first message (the request of unary and server-streaming calls). */
   onRequest: ((m: Uint8Array | null) => void) | undefined;
 
@@ -26,12 +27,12 @@ class Relay implements CallListener {
   setTarget(t: CallListener): void {
     this.target = t;
     const held = this.held;
-    this.held = [];
-    for (const h of held) h(t);
+    this.held = undefined;
+    if (held !== undefined) for (const h of held) h(t);
   }
 
   private hold(h: (l: CallListener) => void): void {
-    this.held.push(h);
+    (this.held ??= []).push(h);
   }
 
   onMessage(m: Uint8Array | null): void {

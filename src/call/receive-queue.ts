@@ -61,8 +61,9 @@ export class ReceiveQueue {
       return true;
     }
     if (this.length + 1 > this.maxMessages || this.bytes + message.byteLength > this.maxBytes) return false;
-    if (this.items === NO_ITEMS) this.items = [];
-    this.items.push(message);
+    // A literal holds exactly one element; push() on an empty list would reserve room for 17.
+    if (this.items === NO_ITEMS) this.items = [message];
+    else this.items.push(message);
     this.bytes += message.byteLength;
     this.pump();
     return true;
