@@ -16,7 +16,7 @@ import { connectDrpc, connectTtrpc } from './connect.js';
 import type { DrpcPoolOptions } from './drpc-pool.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import { UnaryCallbackCall, type UnaryClientCall, UnaryPromiseCall } from './unary-call.js';
-import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback, toError } from './promise-reactors.js';
+import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback } from './promise-reactors.js';
 
 // Shared by calls without deadline and metadata (call layers only read their options).
 const NO_CALL_OPTIONS: CallOptions = Object.freeze({});

@@ -1,4 +1,4 @@
-import { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
+import { ClientBidiReactor, ClientReadReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
 import { ReactorMisuseError } from '../../reactors/misuse.js';
 import { PullStream } from '../services/async-queue.js';
 import { Code } from '../status/code.js';
@@ -7,18 +7,6 @@ import type { Status } from '../status/status.js';
 
 /** UnaryCallback is the unary shortcut's completion: status, and the response on success. */
 export type UnaryCallback<Res> = (status: Status, response: Res | undefined) => void;
-
-/** CallbackUnaryReactor completes a unary shortcut call through a plain callback. @internal */
-export class CallbackUnaryReactor<Res> extends ClientUnaryReactor<Res> {
-  /** constructor stores the callback. */
-  constructor(private readonly cb: UnaryCallback<Res>) {
-    super();
-  }
-  /** onDone hands the outcome to the callback. */
-  override onDone(status: Status, response: Res | undefined): void {
-    this.cb(status, response);
-  }
-}
 
 /** toError turns a non-OK status into an RpcError. @internal */
 export function toError(s: Status): RpcError {

@@ -8,7 +8,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import { type AnyMethod, type ServiceDefinition, asDescriptor } from '../services/definition.js';
 import { type CallbackServiceImplementation, type ServiceImplementation, type SyncServiceImplementation, type SyncUnary, isCallback } from '../services/handlers.js';
 import { SyncUnaryCall } from '../services/sync-unary.js';
-import { bidiFromSync, clientStreamFromSync, serverStreamFromSync, unaryFromSync } from '../services/sync-adapters.js';
+import { bidiFromSync, clientStreamFromSync, serverStreamFromSync } from '../services/sync-adapters.js';
 import { type TtrpcSessionOptions, resolveTtrpcOptions } from '../protocol/ttrpc/options.js';
 import type { Listener } from '../transport/conn.js';
 import { listen } from '../transport/dial.js';
@@ -182,11 +182,10 @@ export class Server {
   }
 }
 
-function adaptSync(kind: MethodKind, fn: Sync): ReactorHandler<unknown, unknown> {
+/** adaptSync adapts a streaming sync-style handler onto a reactor (unary ones run on the call layer: SyncUnaryCall). */
+function adaptSync(kind: Exclude<MethodKind, 'unary'>, fn: Sync): ReactorHandler<unknown, unknown> {
   const f = fn as never;
   switch (kind) {
-    case 'unary':
-      return unaryFromSync(f) as ReactorHandler<unknown, unknown>;
     case 'server_stream':
       return serverStreamFromSync(f) as ReactorHandler<unknown, unknown>;
     case 'client_stream':

@@ -4,34 +4,10 @@ import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { OK_STATUS, type Status } from '../status/status.js';
 import { PullStream } from './async-queue.js';
-import type { CallbackBidi, CallbackClientStream, CallbackServerStream, CallbackUnary, SyncBidi, SyncClientStream, SyncServerStream, SyncUnary } from './handlers.js';
+import type { CallbackBidi, CallbackClientStream, CallbackServerStream, SyncBidi, SyncClientStream, SyncServerStream } from './handlers.js';
 
 function errorStatus(e: unknown): Status {
   return RpcError.from(e, Code.UNKNOWN).toStatus();
-}
-
-/** unaryFromSync runs a promise-style unary handler on a ServerUnaryReactor. */
-export function unaryFromSync<Req, Res>(fn: SyncUnary<Req, Res>): CallbackUnary<Req, Res> {
-  return (ctx, request) => {
-    const reactor = ctx.defaultReactor<Res>();
-    let res: Promise<Res> | Res;
-    try {
-      res = fn(request, ctx);
-    } catch (e) {
-      reactor.finish(errorStatus(e));
-      return reactor;
-    }
-    // A plain value finishes at once; a promise (or other thenable) takes one step.
-    if (res === null || (typeof res !== 'object' && typeof res !== 'function') || typeof (res as { then?: unknown }).then !== 'function') {
-      reactor.finish(OK_STATUS, res as Res);
-    } else {
-      (res instanceof Promise ? res : Promise.resolve(res)).then(
-        (r: Res) => reactor.finish(OK_STATUS, r),
-        (e: unknown) => reactor.finish(errorStatus(e)),
-      );
-    }
-    return reactor;
-  };
 }
 
 /** IterableWriter drives an (async) iterable of responses: one write at a time, each after the previous onWriteDone. */

@@ -16,8 +16,8 @@ function errorStatus(e: unknown): Status {
  * reactor whose callbacks need ordering), so the call skips the reactor,
  * its binding and the scheduler queue: one object per call besides the
  * ServerContext. The handler runs when the request arrives; its result (or
- * the promise's) finishes the call. Behaviour and status texts match the
- * reactor path (`unaryFromSync` on a ServerUnaryReactor).
+ * the promise's) finishes the call. Behaviour and status texts match those
+ * of a callback-style unary method (ServerUnaryReactor).
  */
 export class SyncUnaryCall<Req, Res> implements CallListener {
   private readonly ctx: ServerContext;
