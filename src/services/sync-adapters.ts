@@ -6,7 +6,8 @@ import { OK_STATUS, type Status } from '../status/status.js';
 import { PullStream } from './async-queue.js';
 import type { CallbackBidi, CallbackClientStream, CallbackServerStream, SyncBidi, SyncClientStream, SyncServerStream } from './handlers.js';
 
-function errorStatus(e: unknown): Status {
+/** errorStatus is the status a sync-style handler's error finishes its call with (an RpcError's own, else UNKNOWN). */
+export function errorStatus(e: unknown): Status {
   return RpcError.from(e, Code.UNKNOWN).toStatus();
 }
 

@@ -2,13 +2,9 @@ import type { CallListener, ServerCall } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { ServerContext } from '../../reactors/server-context.js';
 import { Code } from '../status/code.js';
-import { RpcError } from '../status/rpc-error.js';
 import { OK_STATUS, type Status, status } from '../status/status.js';
 import type { SyncUnary } from './handlers.js';
-
-function errorStatus(e: unknown): Status {
-  return RpcError.from(e, Code.UNKNOWN).toStatus();
-}
+import { errorStatus } from './sync-adapters.js';
 
 /**
  * SyncUnaryCall serves one unary call with a promise-style handler directly
@@ -52,10 +48,14 @@ export class SyncUnaryCall<Req, Res> implements CallListener {
       return this.finish(errorStatus(e));
     }
     // A plain value finishes at once; a promise (or other thenable) takes one step.
-    if (res instanceof Promise) res.then(this.onValue, this.onError);
-    else if (res !== null && (typeof res === 'object' || typeof res === 'function') && typeof (res as { then?: unknown }).then === 'function') {
-      Promise.resolve(res).then(this.onValue, this.onError);
-    } else this.reply(res as Res);
+    if (res === null || (typeof res !== 'object' && typeof res !== 'function') || typeof (res as { then?: unknown }).then !== 'function') {
+      this.reply(res as Res);
+    } else {
+      (res instanceof Promise ? res : Promise.resolve(res)).then(
+        (r: Res) => this.reply(r),
+        (e: unknown) => this.finish(errorStatus(e)),
+      );
+    }
   }
 
   /** onWritable implements CallListener (the response's acknowledgement needs no action). */
@@ -70,15 +70,6 @@ export class SyncUnaryCall<Req, Res> implements CallListener {
   /** onCancelled implements CallListener: aborts ctx.signal. */
   onCancelled(): void {
     this.ctx.markCancelled();
-  }
-
-  // Bound once per call only when the handler returns a promise.
-  private get onValue(): (r: Res) => void {
-    return (r) => this.reply(r);
-  }
-
-  private get onError(): (e: unknown) => void {
-    return (e) => this.finish(errorStatus(e));
   }
 
   private reply(response: Res): void {
