@@ -8,7 +8,8 @@
 import { Client, ClientUnaryReactor, OK_STATUS, Server, type ServerContext, type Status, callback } from '../src/index.js';
 import type { Listener } from '../src/transport/conn.js';
 import type { PipeListener } from '../src/transport/pipe-listener.js';
-import { type EchoDriver, type RoundResult, benchWriteBuffer } from './stats.js';
+import { EchoLoop } from './echo-loop.js';
+import { benchWriteBuffer } from './stats.js';
 import { ECHO_SERVICE } from './ttrpc-api.js';
 
 const ECHO = ECHO_SERVICE.methods.Echo;
@@ -39,56 +40,17 @@ class EchoReactor extends ClientUnaryReactor<Uint8Array> {
 }
 
 /** ReactorEchoClient keeps N unary calls in flight with one ClientUnaryReactor each. */
-export class ReactorEchoClient implements EchoDriver {
-  /** trackLatency is set for sequential rounds. */
-  trackLatency = false;
-  private calls = 0;
-  private outstanding = 0;
-  private stopped = true;
-  private latencies: number[] = [];
-  private finish: ((err?: Error) => void) | undefined;
-
+export class ReactorEchoClient extends EchoLoop {
   private constructor(
     private readonly client: Client,
-    private readonly payload: Uint8Array,
-  ) {}
+    payload: Uint8Array,
+  ) {
+    super(payload, 'reactor echo');
+  }
 
   /** connect dials the server. */
   static async connect(target: string | PipeListener, payload: Uint8Array): Promise<ReactorEchoClient> {
     return new ReactorEchoClient(await Client.connect(target, { ttrpc: { writeBufferSize: benchWriteBuffer() } }), payload);
-  }
-
-  /** run keeps `inflight` calls outstanding for `seconds`, then drains them. */
-  run(inflight: number, seconds: number, trackLatency: boolean): Promise<RoundResult> {
-    this.calls = 0;
-    this.latencies = [];
-    this.trackLatency = trackLatency;
-    this.stopped = false;
-    const start = performance.now();
-    const timer = setTimeout(() => (this.stopped = true), seconds * 1000);
-    return new Promise((resolve, reject) => {
-      this.finish = (err) => {
-        clearTimeout(timer);
-        this.finish = undefined;
-        if (err) reject(err);
-        else resolve({ calls: this.calls, seconds: (performance.now() - start) / 1000, latenciesMs: this.latencies });
-      };
-      for (let i = 0; i < inflight; i++) this.next();
-    });
-  }
-
-  /** done is called from a call's onDone. */
-  done(s: Status, response: Uint8Array | undefined, t0: number): void {
-    this.outstanding--;
-    if (s.code !== 0 || response === undefined || response.byteLength !== this.payload.byteLength) {
-      this.stopped = true;
-      this.finish?.(new Error(`reactor echo: status ${s.code} ${s.message}`));
-      return;
-    }
-    this.calls++;
-    if (this.trackLatency) this.latencies.push(performance.now() - t0);
-    if (!this.stopped) this.next();
-    else if (this.outstanding === 0) this.finish?.();
   }
 
   /** close closes the connection. */
@@ -96,8 +58,7 @@ export class ReactorEchoClient implements EchoDriver {
     void this.client.close();
   }
 
-  private next(): void {
-    this.outstanding++;
+  protected startCall(): void {
     const r = new EchoReactor(this);
     this.client.bindUnary(ECHO, this.payload, r);
     r.startCall();
