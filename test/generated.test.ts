@@ -7,12 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { vectorDir } from './helpers/vectors.js';
 import { google, ttrpc } from '../generated/ttrpc.js';
 import { ttrpc as interop } from '../generated/interop.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const vectorsDir = new URL('../../shared/vectors/ttrpc/', import.meta.url);
+const vectorsDir = pathToFileURL(vectorDir('ttrpc'));
 const v1 = interop.interop.v1;
 
 /** Capture is the part of a vector file these tests read. */

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { vectorDir } from './helpers/vectors.js';
 import {
   buildGoPeers,
   goAvailable,
@@ -32,7 +32,7 @@ const UNARY = [
   'multi_call',
   'concurrent',
 ];
-const vectorsDir = fileURLToPath(new URL('../../shared/vectors/ttrpc/', import.meta.url));
+const vectorsDir = vectorDir('ttrpc');
 const cli = ['bin/reactor-rpc.mjs', 'interop'];
 
 if (!goAvailable()) {

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { vectorDir, vectorFiles } from './helpers/vectors.js';
 import { Code } from '../src/status/code.js';
 import {
   FrameDecoder, type Frame, type OversizeInfo, type Request, type Response, HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType,
@@ -8,7 +10,7 @@ import {
   encodeResponseFrame, writeHeader,
 } from '../src/protocol/ttrpc/index.js';
 
-const DIR = new URL('../../shared/vectors/ttrpc/', import.meta.url);
+const DIR = pathToFileURL(vectorDir('ttrpc'));
 const TRUNCATED = /^([0-9a-f]*)\.\.\.\((\d+) bytes\)$/;
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -29,7 +31,7 @@ interface Scenario {
 }
 interface Probe { probe: string; sent_hex: string[] | null; received_hex: string[] | null }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = vectorFiles('ttrpc');
 const scenarios: Scenario[] = files
   .filter((f) => f !== 'edge_probes.json')
   .map((f) => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) as Scenario);

@@ -1,13 +1,13 @@
 /**
- * Loading of the drpc golden captures (`shared/vectors/drpc/*.json`) for the
+ * Loading of the drpc golden captures (`test/vectors/drpc/*.json`) for the
  * codec tests: scenario files with both directions, and the edge probes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { vectorDir, vectorFiles } from './vectors.js';
 
 /** DRPC_VECTOR_DIR is the directory of the drpc captures, relative to the repository. */
-export const DRPC_VECTOR_DIR = fileURLToPath(new URL('../../../shared/vectors/drpc/', import.meta.url));
+export const DRPC_VECTOR_DIR = vectorDir('drpc');
 
 /** VectorFrame is one frame as the capture decoder recorded it. */
 export interface VectorFrame {
@@ -99,9 +99,8 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 /** loadScenarioVectors reads every scenario file of the directory (all but edge_probes), sorted by name. */
 export function loadScenarioVectors(): ScenarioVector[] {
-  return readdirSync(DRPC_VECTOR_DIR)
-    .filter((f) => f.endsWith('.json') && f !== 'edge_probes.json')
-    .sort()
+  return vectorFiles('drpc')
+    .filter((f) => f !== 'edge_probes.json')
     .map((file) => ({ file, ...(JSON.parse(readFileSync(DRPC_VECTOR_DIR + file, 'utf8')) as Omit<ScenarioVector, 'file'>) }));
 }
 

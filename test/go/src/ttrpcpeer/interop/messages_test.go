@@ -14,12 +14,12 @@ import (
 )
 
 // vectorsDir locates the ttrpc golden vectors (TTRPC_VECTORS overrides the
-// default location beside the repository).
+// default location, test/vectors/ttrpc in the repository).
 func vectorsDir() string {
 	if d := os.Getenv("TTRPC_VECTORS"); d != "" {
 		return d
 	}
-	return filepath.Join("..", "..", "..", "..", "..", "..", "shared", "vectors", "ttrpc")
+	return filepath.Join("..", "..", "..", "..", "vectors", "ttrpc")
 }
 
 type vector struct {
