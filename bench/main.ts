@@ -8,6 +8,8 @@
  *                    [--pin same|split] [--cpu-prof-dir <dir>] [--heap-prof-dir <dir>]
  *                    [--alloc-prof-dir <dir>]
  *
+ *   npm run bench -- stream [options]   (the streaming benchmark: stream-bench.ts)
+ *
  * (run.ts compiles the benchmark to JavaScript and runs this file compiled.)
  * Scenarios (scenarios.ts): unix socket with the server in another process,
  * and the in-memory pipe in one process, each with 1 and 256 calls in flight;
@@ -256,7 +258,16 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+/** stream runs the streaming benchmark (stream-bench.ts) and exits with its code, even if a stalled call left a handle open. */
+async function stream(): Promise<void> {
+  const code = await (await import('./stream-bench.js')).streamMain(process.argv.slice(3));
+  process.stdout.write('', () => process.exit(code));
+}
+
+// `stream` as the first argument selects the streaming benchmark, with its own options.
+const run = process.argv[2] === 'stream' ? stream : main;
+
+run().catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

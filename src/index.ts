@@ -51,13 +51,14 @@ export type { Clock, Defer } from './scheduler/clock.js';
 
 // Transports.
 export { PipeListener, type PipeListenerOptions } from './transport/pipe-listener.js';
-export { dial, listen, type DialOptions } from './transport/dial.js';
+export { dial, listen, type DialOptions, type ListenOptions } from './transport/dial.js';
 export { parseAddress, formatAddress, type Address } from './transport/address.js';
 export type { Conn, ConnHandler, ConnKind, Listener } from './transport/conn.js';
 export type { TtrpcSessionOptions } from './protocol/ttrpc/options.js';
+export { type ReceiveOptions, RECEIVE_DEFAULTS } from './call/receive-options.js';
 export type { DrpcSessionOptions } from './protocol/drpc/options.js';
 export type { DrpcPoolOptions } from './client/drpc-pool.js';
-export type { ServerProtocol } from './server/call-server.js';
+export type { ServerProtocol, CallServerStats } from './server/call-server.js';
 export type { ClientInterceptor, ServerInterceptor, ClientCallInfo } from './call/interceptors.js';
 export type { CallOptions, CallListener, ClientCall, ServerCall, SendOptions, ClientTransport } from './call/call.js';
 

@@ -18,6 +18,7 @@ import { Metadata } from '../src/metadata/metadata.js';
 import { Code } from '../src/status/code.js';
 import type { Status } from '../src/status/status.js';
 import { PipeListener } from '../src/transport/pipe-listener.js';
+import type { DrpcSessionOptions } from '../src/protocol/drpc/options.js';
 import { RawDrpcPeer, concat, describe, frameBytes } from './helpers/raw-drpc.js';
 import { mulberry32 } from './helpers/drpc-vectors.js';
 
@@ -41,12 +42,12 @@ function registry(): MethodRegistry {
   return reg;
 }
 
-async function setup(drpc = {}) {
+async function setup(drpc: DrpcSessionOptions = {}, clientOptions: DrpcSessionOptions = {}) {
   const listener = new PipeListener();
   let session: DrpcMuxServerSession | undefined;
   const reg = registry();
   listener.onConnection((conn) => (session = new DrpcMuxServerSession(conn, reg, drpc)));
-  const client = (await connectDrpc(listener, { multiplex: true })) as DrpcMuxClientSession;
+  const client = (await connectDrpc(listener, { multiplex: true, drpc: clientOptions })) as DrpcMuxClientSession;
   await sleep(5);
   return { listener, client, server: () => session!, stop: async () => (client.close(), await listener.close()) };
 }
@@ -64,22 +65,26 @@ class StatusCounter implements CallListener {
   }
 }
 
-test('a stream the client never reads does not stall 100 others; its overflow fails only that stream', async () => {
-  const { client, server, stop } = await setup();
-  // 100 queued messages stay below the 256-message bound: the stream just waits.
+test('a stream the client never reads holds the connection only until the stall timeout; then it fails alone and the others complete', async () => {
+  const { client, server, stop } = await setup({}, { receiveStallTimeoutMs: 300 });
+  // 100 queued messages stay below the 256-message bound: the stream just waits, holding nothing up.
   const unread = client.createCall('/test.Mux/Flood', 'server_stream', {});
   const unreadL = new StatusCounter();
   unread.start(unreadL);
   unread.send(enc.encode('100'), { last: true });
-  // 1000 messages overflow the bound: that stream fails alone.
+  // 1000 messages fill the bound: the connection stops reading until the stall timeout fails that stream.
   const flood = client.createCall('/test.Mux/Flood', 'server_stream', {});
   const floodL = new StatusCounter();
   flood.start(floodL);
   flood.send(enc.encode('1000'), { last: true });
+  const started = Date.now();
   const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => unaryCall(client, ECHO, enc.encode(`c-${i}`))));
   replies.forEach((r, i) => assert.is(dec.decode(r), `c-${i}`));
   for (let i = 0; i < 100 && floodL.statuses.length === 0; i++) await sleep(10);
   assert.equal(floodL.statuses.map((s) => s.code), [Code.RESOURCE_EXHAUSTED]);
+  assert.match(floodL.statuses[0]!.message, /receive queue full \(256 unread messages, none read for 300 ms\)/);
+  assert.ok(Date.now() - started >= 250, 'the flood held the connection until its stall timeout');
+  assert.is(client.gate.stalls, 1);
   assert.is(unreadL.statuses.length, 0, 'the unread stream is still pending');
   unread.request(1000);
   for (let i = 0; i < 100 && unreadL.statuses.length === 0; i++) await sleep(10);
@@ -91,20 +96,87 @@ test('a stream the client never reads does not stall 100 others; its overflow fa
   await stop();
 });
 
-test('a handler that never reads does not stall 100 others; its overflow fails only that stream', async () => {
-  const { client, server, stop } = await setup({ maxQueuedMessages: 16 });
+test('a stream the client reads slowly never fails: the connection pauses and resumes, every message arrives in order', async () => {
+  const { client, stop } = await setup({}, { receiveStallTimeoutMs: 300, maxQueuedMessages: 16 });
+  const flood = client.createCall('/test.Mux/Flood', 'server_stream', {});
+  const got: string[] = [];
+  let status: Status | undefined;
+  flood.start({
+    onMessage: (m) => {
+      if (m === null) return;
+      got.push(dec.decode(m));
+      // One message every few ms: far below the sender's pace, always within the stall timeout.
+      setTimeout(() => flood.request(1), got.length % 50 === 0 ? 40 : 0);
+    },
+    onWritable: () => undefined,
+    onStatus: (s) => (status = s),
+  });
+  flood.request(1);
+  flood.send(enc.encode('2000'), { last: true });
+  for (let i = 0; i < 1000 && status === undefined; i++) await sleep(10);
+  assert.is(status?.code, Code.OK, status?.message);
+  assert.is(got.length, 2000);
+  got.forEach((m, i) => assert.is(m, `f-${i + 1}`));
+  assert.ok(client.gate.pauses > 10, `reading paused ${client.gate.pauses} times`);
+  assert.is(client.gate.stalls, 0);
+  await stop();
+});
+
+test('a handler that never reads holds the connection until the stall timeout; then it fails alone', async () => {
+  const { client, server, stop } = await setup({ maxQueuedMessages: 16, receiveStallTimeoutMs: 300 });
   const held = client.createCall('/test.Mux/Hold', 'bidi', {});
   const heldL = new StatusCounter();
   held.start(heldL);
   for (let i = 0; i < 10; i++) held.send(enc.encode(`h-${i}`));
   const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => unaryCall(client, ECHO, enc.encode(`c-${i}`))));
   replies.forEach((r, i) => assert.is(dec.decode(r), `c-${i}`));
-  assert.is(heldL.statuses.length, 0);
+  assert.is(heldL.statuses.length, 0, '10 unread messages are under the bound');
   for (let i = 0; i < 20; i++) held.send(enc.encode(`more-${i}`));
+  const late = unaryCall(client, ECHO, enc.encode('behind the full stream'));
   for (let i = 0; i < 100 && heldL.statuses.length === 0; i++) await sleep(10);
   assert.equal(heldL.statuses.map((s) => s.code), [Code.RESOURCE_EXHAUSTED]);
+  assert.is(dec.decode(await late), 'behind the full stream');
   assert.is(dec.decode(await unaryCall(client, ECHO, enc.encode('after'))), 'after');
+  assert.is(server().gate.stalls, 1);
   assert.is(server().activeCalls, 0);
+  await stop();
+});
+
+test('unfinished packets over maxPendingBytes fail the stream holding the most; the connection keeps serving', async () => {
+  const budget = 100 * 1024;
+  const { listener, server, stop } = await setup({ maxPendingBytes: budget });
+  const peer = await RawDrpcPeer.connect(listener);
+  const big = new Uint8Array(10 * 1024).fill(9);
+  // Stream 1 runs Hold and starts a message it never finishes; stream 3 starts an Invoke it never finishes.
+  peer.send(frameBytes(PacketKind.Invoke, 1, 1, '/test.Mux/Hold'));
+  peer.send(frameBytes(PacketKind.Message, 1, 2, big, { done: false }), frameBytes(PacketKind.Message, 1, 2, big, { done: false }));
+  peer.send(frameBytes(PacketKind.Invoke, 3, 1, big, { done: false }));
+  await sleep(20);
+  assert.is(server().activeCalls, 1, 'both streams are within the budget so far');
+  assert.is(peer.frames.length, 0);
+  /** feed sends unfinished frames on a stream until the server refuses it; returns the bytes it took. */
+  const feed = async (kind: PacketKind, id: number, messageId: number, sent: number): Promise<number> => {
+    for (let i = 0; i < 40 && !peer.frames.some((f) => f.kind === PacketKind.Error && f.streamId === id); i++) {
+      peer.send(frameBytes(kind, id, messageId, big, { done: false }));
+      sent += big.length;
+      await sleep(2);
+    }
+    const err = await peer.waitFor((f) => f.kind === PacketKind.Error && f.streamId === id);
+    assert.match(dec.decode(err.data), /unfinished messages on this connection exceed maxPendingBytes \(102400 bytes\)/);
+    return sent;
+  };
+  const took1 = await feed(PacketKind.Message, 1, 2, 20 * 1024);
+  assert.ok(took1 <= budget, `stream 1 was refused after ${took1} bytes: memory held stays within the budget`);
+  const took3 = await feed(PacketKind.Invoke, 3, 1, 10 * 1024);
+  assert.ok(took3 <= budget, `stream 3 was refused after ${took3} bytes`);
+  // The refused invoke's last frame is dropped; a new stream is served on the same connection.
+  peer.send(frameBytes(PacketKind.Invoke, 3, 1, 'x'), frameBytes(PacketKind.Invoke, 5, 1, ECHO), frameBytes(PacketKind.Message, 5, 2, 'still here'), frameBytes(PacketKind.CloseSend, 5, 3));
+  const reply = await peer.waitFor((f) => f.kind === PacketKind.Message && f.streamId === 5);
+  assert.is(dec.decode(reply.data), 'still here');
+  assert.not.ok(peer.closed);
+  for (let i = 0; i < 100 && server().activeCalls > 0; i++) await sleep(10);
+  assert.is(server().activeCalls, 0);
+  peer.close();
   await stop();
 });
 

@@ -21,6 +21,7 @@ const EXPECT: Record<string, RegExp[]> = {
   'read-reactor.ts': [/read: hello #1, reader/, /read: hello #3, reader/, /done: OK/],
   'write-reactor.ts': [/done: OK hello, ada and grace and barbara/],
   'bidi-reactor.ts': [/read: you said three/, /done: OK/],
+  'backpressure.ts': [/slow consumer: 20000 replies, the last "reply #20000"/, /stalled consumer: RESOURCE_EXHAUSTED: ttrpc: receive queue full \(64 unread messages, none read for 300 ms\)/, /after the stall: hello, still here/],
 };
 
 for (const [file, patterns] of Object.entries(EXPECT)) {

@@ -154,8 +154,8 @@ for (const tc of TRANSPORTS) {
     await server.close();
   });
 
-  test(`${tc.name}: an unread stream's receive queue is bounded (RESOURCE_EXHAUSTED), others go on`, async () => {
-    const { server, dialTo } = await startServer(tc.target(), { maxQueuedMessages: 8 });
+  test(`${tc.name}: an unread stream's full queue holds the connection until the stall timeout (RESOURCE_EXHAUSTED), then others go on`, async () => {
+    const { server, dialTo } = await startServer(tc.target(), { maxQueuedMessages: 8, receiveStallTimeoutMs: 200 });
     const raw = await RawPeer.connect(dialTo);
     raw.send(1, MessageType.Request, Flags.REMOTE_OPEN, req('test.Sink', 'Hold', new Uint8Array(0)));
     for (let i = 0; i < 20; i++) raw.send(1, MessageType.Data, 0, payload(`m${i}`));

@@ -92,8 +92,8 @@ function addService(server: Server, fx: Fixture): void {
 
 type ProtoCase = { name: string; server: ServerOptions; client: ClientOptions };
 const PROTOS: ProtoCase[] = [
-  { name: 'ttrpc', server: {}, client: {} },
-  // 2000 calls in flight need more than the default 1024 concurrent streams of a multiplexing server.
+  // 2000 calls in flight need more than the default 1024 concurrent streams of a ttrpc or multiplexing drpc server.
+  { name: 'ttrpc', server: { ttrpc: { maxConcurrentStreams: 4096 } }, client: {} },
   { name: 'drpc-mux', server: { protocol: 'drpc', multiplex: true, drpc: { maxConcurrentStreams: 4096 } }, client: { protocol: 'drpc', multiplex: true } },
 ];
 

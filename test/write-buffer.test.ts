@@ -36,6 +36,9 @@ class RecordingConn implements Conn {
   start(h: ConnHandler): void { this.inner.start(h); }
   write(d: Uint8Array): boolean { this.writes.push(Uint8Array.from(d)); return this.inner.write(d); }
   writev(cs: readonly Uint8Array[]): boolean { for (const c of cs) this.writes.push(Uint8Array.from(c)); return this.inner.writev(cs); }
+  get bufferedWriteBytes() { return this.inner.bufferedWriteBytes; }
+  pause(): void { this.inner.pause(); }
+  resume(): void { this.inner.resume(); }
   close(): void { this.inner.close(); }
   destroy(e?: Error): void { this.inner.destroy(e); }
 }

@@ -95,7 +95,7 @@ export interface CallOptions {
 
 /** ClientTransport opens calls on one connection or pool. */
 export interface ClientTransport {
-  /** createCall opens a new call (lazily: nothing is written before the first send/closeSend). */
+  /** createCall opens a new call; nothing is written before start() (a call past its deadline writes nothing at all). */
   createCall(method: string, kind: MethodKind, options: CallOptions): ClientCall;
   /** close ends the transport; open calls fail with UNAVAILABLE. */
   close(): void;

@@ -16,6 +16,7 @@ import { connectDrpc, connectTtrpc } from './connect.js';
 import type { DrpcPoolOptions } from './drpc-pool.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import { UnaryCallbackCall, type UnaryClientCall, UnaryPromiseCall } from './unary-call.js';
+import { type IdleProbe, IdleTimer } from './idle-timer.js';
 import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback } from './promise-reactors.js';
 
 // Shared by calls without deadline and metadata (call layers only read their options).
@@ -51,6 +52,20 @@ export interface ClientOptions {
   drpc?: DrpcSessionOptions;
   /** interceptors wrap every call, first one outermost (see ClientInterceptor). */
   interceptors?: readonly ClientInterceptor[];
+  /** closeGraceMs is how long close() lets the server end its side of a connection before it is destroyed, so a hung server never keeps the process alive (default 1000; Infinity: wait for the server). */
+  closeGraceMs?: number;
+  /** keepAliveMs turns TCP keepalive on, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
+  keepAliveMs?: number;
+  /**
+   * idleTimeoutMs (default 0: off) closes an idle connection: once no call
+   * was open for this long, a ttrpc, multiplexed drpc or `pool: false` client
+   * closes its connection, so an idle process may exit. Such a client does
+   * not dial again: later calls fail UNAVAILABLE with a message naming the
+   * idle timeout (connect a new Client, or use ReconnectingUpstream). A drpc
+   * pool takes it as its per-connection idle timeout instead (unless the pool
+   * options set one) and dials again when calls come.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** CloseCallback runs once when the client's connection closed (by close() or lost), after every open call reached onDone. */
@@ -65,6 +80,9 @@ export type CloseCallback = (error?: Error) => void | Promise<void>;
  */
 export class Client {
   private open = 0;
+  private started = 0;
+  private idleTimer: IdleTimer | undefined;
+  private refusal = 'client is closed';
   private readonly idle: Array<() => void> = [];
   private readonly closeCallbacks: CloseCallback[] = [];
   private closing: Promise<void> | undefined;
@@ -75,25 +93,54 @@ export class Client {
     private readonly transport: ClientTransport,
     private readonly scheduler: Scheduler,
     private readonly interceptors: readonly ClientInterceptor[] = [],
+    idleTimeoutMs = 0,
   ) {
+    if (idleTimeoutMs !== 0 && idleTimeoutMs !== Infinity) {
+      this.idleTimer = new IdleTimer(idleTimeoutMs, this.idleProbe(), () => {
+        this.refusal = `client connection was closed after ${idleTimeoutMs} ms without calls (idleTimeoutMs); connect a new Client`;
+        transport.close();
+      });
+    }
     transport.onClose((error) => {
       this.closeError = error;
+      this.idleTimer?.stop();
       void this.connectionClosed().catch(() => undefined);
     });
   }
 
-  /** connect dials a target (address string or PipeListener); rejects with RpcError UNAVAILABLE. */
-  static async connect(target: string | PipeListener, options: ClientOptions = {}): Promise<Client> {
-    const t =
-      options.protocol === 'drpc'
-        ? await connectDrpc(target, { multiplex: options.multiplex, pool: options.pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs })
-        : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs });
-    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors);
+  /** idleProbe lets an IdleTimer read the call counters. */
+  private idleProbe(): IdleProbe {
+    const self = this;
+    return {
+      get callsStarted() {
+        return self.started;
+      },
+      get openCalls() {
+        return self.open;
+      },
+    };
   }
 
-  /** fromTransport wraps an already connected call-layer transport. */
+  /** connect dials a target (address string or PipeListener); rejects with RpcError UNAVAILABLE, or RangeError for a bad option. */
+  static async connect(target: string | PipeListener, options: ClientOptions = {}): Promise<Client> {
+    const { keepAliveMs, idleTimeoutMs = 0 } = options;
+    if (!(idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be >= 0 (0 or Infinity: off)');
+    const pooled = options.protocol === 'drpc' && !options.multiplex && options.pool !== false;
+    let pool = options.pool;
+    if (pooled && idleTimeoutMs > 0 && idleTimeoutMs !== Infinity) {
+      const own = typeof pool === 'object' ? pool : {};
+      pool = { ...own, idleTimeoutMs: own.idleTimeoutMs ?? idleTimeoutMs };
+    }
+    const t =
+      options.protocol === 'drpc'
+        ? await connectDrpc(target, { multiplex: options.multiplex, pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs })
+        : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs });
+    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs);
+  }
+
+  /** fromTransport wraps an already connected call-layer transport (idleTimeoutMs then closes that transport when idle). */
   static fromTransport(transport: ClientTransport, options: ClientOptions = {}): Client {
-    return new Client(transport, options.scheduler ?? defaultScheduler(), options.interceptors);
+    return new Client(transport, options.scheduler ?? defaultScheduler(), options.interceptors, options.idleTimeoutMs);
   }
 
   /** unary makes a unary call; rejects with RpcError. */
@@ -175,10 +222,13 @@ export class Client {
    * close closes the connection now (calls still open end with UNAVAILABLE;
    * ttrpc has no graceful close) and resolves once every open call reached
    * onDone and the on-close callbacks ran; it rejects with the first error a
-   * callback threw. Calls bound after close() fail with UNAVAILABLE.
+   * callback threw. Calls bound after close() fail with UNAVAILABLE. Queued
+   * bytes are flushed and the connection ended; one the server has not ended
+   * too after `closeGraceMs` is destroyed (connections made by connect()).
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.idleTimer?.stop();
       this.transport.close();
       await this.connectionClosed();
     })();
@@ -228,9 +278,10 @@ export class Client {
     if (method.kind !== 'unary') throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not unary`);
     const call = this.createCall(method.path, 'unary', options);
     this.open++;
+    this.started++;
     let refused: Status | undefined;
     const signal = options?.signal;
-    if (this.closing || this.closed) refused = status(Code.UNAVAILABLE, 'client is closed');
+    if (this.closing || this.closed) refused = status(Code.UNAVAILABLE, this.refusal);
     else if (signal?.aborted) refused = status(Code.CANCELLED, 'cancelled before the call started');
     else if (signal) {
       const abort = (): void => call.cancel(status(Code.CANCELLED, 'call cancelled'));
@@ -247,6 +298,7 @@ export class Client {
     const call = this.createCall(method.path, kind, options);
     const signal = options?.signal;
     this.open++;
+    this.started++;
     let end = this.callEnd;
     let abort: (() => void) | undefined;
     if (signal) {
@@ -260,6 +312,6 @@ export class Client {
       if (signal.aborted) call.cancel(status(Code.CANCELLED, 'cancelled before the call started'));
       else signal.addEventListener('abort', abort, { once: true });
     }
-    if (this.closing || this.closed) call.cancel(status(Code.UNAVAILABLE, 'client is closed'));
+    if (this.closing || this.closed) call.cancel(status(Code.UNAVAILABLE, this.refusal));
   }
 }

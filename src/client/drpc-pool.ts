@@ -6,6 +6,8 @@ import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { status } from '../status/status.js';
 import type { Conn } from '../transport/conn.js';
+import { DEFAULT_CLOSE_GRACE_MS, checkCloseGrace, destroyAfterGrace } from '../transport/close-grace.js';
+import { LongTimer } from '../call/long-timer.js';
 
 /** DEFAULT_MAX_CONNECTIONS is the pool's default connection cap: enough for heavy fan-out, well under common descriptor limits. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
@@ -17,8 +19,10 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export interface DrpcPoolOptions {
   /** maxConnections caps the open (and dialling) connections (default 256); calls beyond wait in a FIFO queue. */
   maxConnections?: number;
-  /** idleTimeoutMs closes a connection idle this long (default 30 s; 0 closes it as soon as it is idle). */
+  /** idleTimeoutMs closes a connection idle this long (default 30 s; 0 closes it as soon as it is idle; Infinity keeps it). */
   idleTimeoutMs?: number;
+  /** closeGraceMs is how long a closed connection lets the peer end its side before it is destroyed (default 1000; Infinity: wait for the peer). */
+  closeGraceMs?: number;
   /** session holds the options of each connection's session. */
   session?: DrpcSessionOptions;
 }
@@ -35,12 +39,13 @@ export interface DrpcPoolOptions {
 export class DrpcPool implements ClientTransport, DrpcCallHost {
   private readonly sessions = new Set<DrpcClientSession>();
   private readonly idle: DrpcClientSession[] = [];
-  private readonly timers = new Map<DrpcClientSession, NodeJS.Timeout>();
+  private readonly timers = new Map<DrpcClientSession, LongTimer>();
   private readonly waiting: DrpcClientCall[] = [];
   private readonly closeCallbacks: Array<(error?: Error) => void> = [];
   private readonly opts: ResolvedDrpcOptions;
   private readonly maxConnections: number;
   private readonly idleTimeoutMs: number;
+  private readonly closeGraceMs: number;
   private dialing = 0;
   private isClosed = false;
   /** dials counts connections dialled (successfully or not). */
@@ -54,6 +59,8 @@ export class DrpcPool implements ClientTransport, DrpcCallHost {
     this.opts = resolveDrpcOptions(options.session);
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    checkCloseGrace(this.closeGraceMs);
     if (!(Number.isSafeInteger(this.maxConnections) && this.maxConnections >= 1)) throw new RangeError('maxConnections must be a positive integer');
     if (!(this.idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be >= 0');
   }
@@ -151,7 +158,10 @@ export class DrpcPool implements ClientTransport, DrpcCallHost {
     const session = new DrpcClientSession(conn, this.opts);
     this.sessions.add(session);
     session.onIdle = () => this.onIdle(session);
-    session.onClose(() => this.remove(session));
+    session.onClose(() => {
+      this.remove(session);
+      destroyAfterGrace(conn, this.closeGraceMs);
+    });
     this.onIdle(session);
   }
 
@@ -160,9 +170,7 @@ export class DrpcPool implements ClientTransport, DrpcCallHost {
     const call = this.waiting.shift();
     if (call) return session.attach(call);
     this.idle.push(session);
-    const timer = setTimeout(() => session.close(), this.idleTimeoutMs);
-    timer.unref();
-    this.timers.set(session, timer);
+    this.timers.set(session, new LongTimer(() => session.close(), this.idleTimeoutMs, { unref: true }));
   }
 
   private remove(session: DrpcClientSession): void {
@@ -175,7 +183,7 @@ export class DrpcPool implements ClientTransport, DrpcCallHost {
 
   private clearTimer(session: DrpcClientSession): void {
     const t = this.timers.get(session);
-    if (t) clearTimeout(t);
+    t?.cancel();
     this.timers.delete(session);
   }
 }

@@ -6,7 +6,9 @@ import { DrpcMuxServerSession } from '../protocol/drpc/mux-server-session.js';
 import type { DrpcServerSessionBase } from '../protocol/drpc/server-session-base.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import type { Conn, ConnHandler, Listener } from '../transport/conn.js';
-import { listen } from '../transport/dial.js';
+import { type ListenOptions, listen } from '../transport/dial.js';
+import { DEFAULT_CLOSE_GRACE_MS, checkCloseGrace, destroyAfterGrace } from '../transport/close-grace.js';
+import { ConnGuard, type WatchedSession, guardedSession } from './conn-guard.js';
 
 /** ServerProtocol selects what a CallServer speaks: one protocol, or 'auto' to tell ttrpc from drpc per connection. */
 export type ServerProtocol = 'ttrpc' | 'drpc' | 'auto';
@@ -21,6 +23,26 @@ export interface CallServerOptions {
   ttrpc?: TtrpcSessionOptions;
   /** drpc holds the per-connection drpc session options. */
   drpc?: DrpcSessionOptions;
+  /** closeGraceMs is how long a closed connection lets the client end its side before it is destroyed (default 1000; Infinity: wait for the client). */
+  closeGraceMs?: number;
+  /** idleTimeoutMs closes a connection with no call in progress and nothing received for this long (default 0: off); see ConnGuard. */
+  idleTimeoutMs?: number;
+  /** frameTimeoutMs destroys a connection that holds a partly received frame for this long (default 30 s; 0: off); see ConnGuard. */
+  frameTimeoutMs?: number;
+  /** maxConnections caps the open connections (default: no cap); one accepted over it is closed at once and counted in stats.refused. */
+  maxConnections?: number;
+}
+
+/** CallServerStats counts a CallServer's connections. */
+export interface CallServerStats {
+  /** connections is the number of open connections. */
+  connections: number;
+  /** refused counts connections closed on arrival because maxConnections were open. */
+  refused: number;
+  /** closedIdle counts connections closed by idleTimeoutMs. */
+  closedIdle: number;
+  /** closedFrameTimeout counts connections destroyed by frameTimeoutMs. */
+  closedFrameTimeout: number;
 }
 
 /** ServerSession is a protocol session serving one connection. */
@@ -57,16 +79,23 @@ export class CallServer {
   private readonly listeners: Listener[] = [];
   private readonly sessions = new Set<ServerSession>();
   private readonly sniffing = new Set<Conn>();
+  private readonly guard: ConnGuard;
+  private refused = 0;
 
-  /** constructor binds the router that receives calls. */
+  /** constructor binds the router that receives calls; throws RangeError for a bad option. */
   constructor(
     private readonly router: CallRouter,
     private readonly options: CallServerOptions = {},
-  ) {}
+  ) {
+    checkCloseGrace(options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+    const max = options.maxConnections;
+    if (max !== undefined && !(Number.isSafeInteger(max) && max >= 1)) throw new RangeError('maxConnections must be a positive integer');
+    this.guard = new ConnGuard({ idleTimeoutMs: options.idleTimeoutMs, frameTimeoutMs: options.frameTimeoutMs });
+  }
 
   /** listen starts accepting on an address string or a Listener; resolves to the bound address. */
-  async listen(target: string | Listener): Promise<string> {
-    const l = await listen(target);
+  async listen(target: string | Listener, options?: ListenOptions): Promise<string> {
+    const l = await listen(target, options);
     this.listeners.push(l);
     l.onConnection((conn) => this.accept(conn));
     return l.address;
@@ -74,14 +103,36 @@ export class CallServer {
 
   /** accept serves one already-open connection; returns its session, or undefined while 'auto' waits for the first bytes. */
   accept(conn: Conn): ServerSession | undefined {
+    if (this.options.maxConnections !== undefined && this.connections >= this.options.maxConnections) {
+      this.refused++;
+      conn.destroy();
+      return undefined;
+    }
     const protocol = this.options.protocol ?? 'ttrpc';
-    if (protocol !== 'auto') return this.serve(conn, protocol);
+    if (protocol !== 'auto') return this.serve(conn, protocol, conn);
     this.sniffing.add(conn);
-    sniff(conn, (protocol, replay) => {
+    const waiting = sniff(conn, (protocol, replay) => {
       this.sniffing.delete(conn);
-      if (protocol) this.serve(replay, protocol);
+      if (protocol) this.serve(replay, protocol, conn);
+      else this.guard.forget(conn);
     });
+    if (this.sniffing.has(conn)) {
+      const undecided: WatchedSession = {
+        activeCalls: 0,
+        framesReceived: 0,
+        get partialFrame() {
+          return waiting();
+        },
+        close: () => this.closeSniffing(conn),
+      };
+      this.guard.watch(conn, guardedSession(undecided, conn));
+    }
     return undefined;
+  }
+
+  /** stats counts open connections and those the server closed on its own (refused, idle, stuck frame). */
+  get stats(): CallServerStats {
+    return { connections: this.connections, refused: this.refused, ...this.guard.stats };
   }
 
   /** connections is the number of open connections. */
@@ -92,23 +143,42 @@ export class CallServer {
   /** close stops accepting and closes every connection (running calls are cancelled). */
   async close(): Promise<void> {
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    this.guard.close();
     for (const s of [...this.sessions]) s.close();
-    for (const c of [...this.sniffing]) c.close();
+    for (const c of [...this.sniffing]) this.closeSniffing(c);
   }
 
-  private serve(conn: Conn, protocol: 'ttrpc' | 'drpc'): ServerSession {
-    const done = () => this.sessions.delete(session);
-    let session: ServerSession;
+  private closeSniffing(conn: Conn): void {
+    conn.close();
+    destroyAfterGrace(conn, this.options.closeGraceMs);
+  }
+
+  /** serve runs a protocol session on a connection; `key` is the accepted connection (conn may be its replay after sniffing). */
+  private serve(conn: Conn, protocol: 'ttrpc' | 'drpc', key: Conn): ServerSession {
+    const done = () => {
+      this.sessions.delete(session);
+      this.guard.forget(key);
+      // A client that never ends its side must not keep the connection (and the process) alive.
+      destroyAfterGrace(conn, this.options.closeGraceMs);
+    };
+    let session: TtrpcServerSession | DrpcServerSession | DrpcMuxServerSession;
     if (protocol === 'ttrpc') session = new TtrpcServerSession(conn, this.router, this.options.ttrpc, done);
     else if (this.options.multiplex) session = new DrpcMuxServerSession(conn, this.router, this.options.drpc, done);
     else session = new DrpcServerSession(conn, this.router, this.options.drpc, done);
-    if (!conn.closed) this.sessions.add(session);
+    if (!conn.closed) {
+      this.sessions.add(session);
+      this.guard.watch(key, guardedSession(session, conn));
+    }
     return session;
   }
 }
 
-/** sniff reads a connection's first bytes and hands it over (with those bytes replayed) once sniffProtocol decides; undefined protocol: closed first. */
-function sniff(conn: Conn, decided: (protocol: 'ttrpc' | 'drpc' | undefined, replay: Conn) => void): void {
+/**
+ * sniff reads a connection's first bytes and hands it over (with those bytes
+ * replayed) once sniffProtocol decides; undefined protocol: closed first.
+ * Returns a probe telling whether some bytes arrived and more are awaited.
+ */
+function sniff(conn: Conn, decided: (protocol: 'ttrpc' | 'drpc' | undefined, replay: Conn) => void): () => boolean {
   let head = new Uint8Array(0);
   let target: ConnHandler | undefined;
   const replay: Conn = {
@@ -124,6 +194,11 @@ function sniff(conn: Conn, decided: (protocol: 'ttrpc' | 'drpc' | undefined, rep
     },
     write: (data) => conn.write(data),
     writev: (chunks) => conn.writev(chunks),
+    get bufferedWriteBytes() {
+      return conn.bufferedWriteBytes;
+    },
+    pause: () => conn.pause(),
+    resume: () => conn.resume(),
     close: () => conn.close(),
     destroy: (error) => conn.destroy(error),
   };
@@ -145,4 +220,5 @@ function sniff(conn: Conn, decided: (protocol: 'ttrpc' | 'drpc' | undefined, rep
       target?.onDrain?.();
     },
   });
+  return () => target === undefined && head.length > 0;
 }

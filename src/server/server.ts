@@ -11,13 +11,14 @@ import { SyncUnaryCall } from '../services/sync-unary.js';
 import { bidiFromSync, clientStreamFromSync, serverStreamFromSync } from '../services/sync-adapters.js';
 import { type TtrpcSessionOptions, resolveTtrpcOptions } from '../protocol/ttrpc/options.js';
 import type { Listener } from '../transport/conn.js';
-import { listen } from '../transport/dial.js';
+import { type ListenOptions, listen } from '../transport/dial.js';
 import { Code } from '../status/code.js';
 import { status } from '../status/status.js';
 import { type ServerInterceptor, chainServer } from '../call/interceptors.js';
-import { CallServer, type ServerProtocol } from './call-server.js';
+import { CallServer, type CallServerStats, type ServerProtocol } from './call-server.js';
 import { type DrpcSessionOptions, resolveDrpcOptions } from '../protocol/drpc/options.js';
 import { MethodRegistry } from './method-registry.js';
+import { LongTimer } from '../call/long-timer.js';
 
 /** ServerOptions configure a Server. */
 export interface ServerOptions {
@@ -33,6 +34,19 @@ export interface ServerOptions {
   drpc?: DrpcSessionOptions;
   /** interceptors wrap every call before its handler runs, first one outermost (see ServerInterceptor). */
   interceptors?: readonly ServerInterceptor[];
+  /** closeGraceMs is how long a connection closed at shutdown lets the client end its side before it is destroyed (default 1000; Infinity: wait for the client). */
+  closeGraceMs?: number;
+  /**
+   * idleTimeoutMs closes a connection that had no call in progress and
+   * received nothing for this long (default 0: off, as ttrpc and drpc clients
+   * commonly keep a connection open between calls and need not dial again).
+   * The connection is ended cleanly; its client sees it close.
+   */
+  idleTimeoutMs?: number;
+  /** frameTimeoutMs destroys a connection that holds a partly received frame for this long, a peer that starts a frame and stalls (default 30 s; 0: off); raise it when large messages cross slow links, as a whole frame must arrive within it. */
+  frameTimeoutMs?: number;
+  /** maxConnections caps the open connections (default: no cap); a connection over it is closed on arrival (connectionStats.refused), open ones are unaffected. */
+  maxConnections?: number;
 }
 
 /** GenericHandler serves any unregistered method as a raw-bytes bidi reactor; ctx.method names the method and ctx.kind its wire shape. */
@@ -64,7 +78,16 @@ export class Server {
     resolveDrpcOptions(options.drpc);
     this.scheduler = options.scheduler ?? defaultScheduler();
     this.interceptors = options.interceptors ?? [];
-    this.core = new CallServer(this.registry, { ttrpc: options.ttrpc, drpc: options.drpc, protocol: options.protocol, multiplex: options.multiplex });
+    this.core = new CallServer(this.registry, {
+      ttrpc: options.ttrpc,
+      drpc: options.drpc,
+      protocol: options.protocol,
+      multiplex: options.multiplex,
+      closeGraceMs: options.closeGraceMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      frameTimeoutMs: options.frameTimeoutMs,
+      maxConnections: options.maxConnections,
+    });
   }
 
   /** addService registers a service whose methods are sync style or wrapped in callback(). Throws Error when a method is missing. */
@@ -105,10 +128,16 @@ export class Server {
     return this;
   }
 
-  /** listen accepts connections on an address (unix://, unix-abstract:, tcp://, pipe:) or a Listener; resolves to the bound address. */
-  async listen(target: string | Listener): Promise<string> {
+  /**
+   * listen accepts connections on an address (unix://, unix-abstract:, tcp://,
+   * pipe:) or a Listener; resolves to the bound address. `options` set a unix
+   * socket file's mode, replace a stale socket file, or turn TCP keepalive
+   * on (see ListenOptions); rejects with RpcError INVALID_ARGUMENT for a bad
+   * address or option, UNAVAILABLE when the address cannot be bound.
+   */
+  async listen(target: string | Listener, options?: ListenOptions): Promise<string> {
     if (this.stopped) throw new Error('server is shut down');
-    const l = await listen(target);
+    const l = await listen(target, options);
     this.listeners.push(l);
     l.onConnection((conn) => (this.stopped ? conn.destroy() : void this.core.accept(conn)));
     return l.address;
@@ -119,15 +148,20 @@ export class Server {
     return this.active;
   }
 
+  /** connectionStats counts open connections and those the server closed on its own: refused (maxConnections), idle (idleTimeoutMs), stuck frame (frameTimeoutMs). */
+  get connectionStats(): CallServerStats {
+    return this.core.stats;
+  }
+
   /** shutdown stops accepting, waits up to graceMs for running calls, then cancels the rest and closes every connection. */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.stopped = true;
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
     if (this.active > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
+        const timer = new LongTimer(resolve, graceMs);
         this.idleWaiters.push(() => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve();
         });
       });

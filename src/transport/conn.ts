@@ -31,6 +31,12 @@ export interface Conn {
   write(data: Uint8Array): boolean;
   /** writev queues several chunks as one write. */
   writev(chunks: readonly Uint8Array[]): boolean;
+  /** bufferedWriteBytes is the number of written bytes the transport still holds (not yet taken by the peer or the kernel). */
+  readonly bufferedWriteBytes: number;
+  /** pause stops delivering data (the peer then meets the transport's own backpressure); idempotent. */
+  pause(): void;
+  /** resume delivers data again after pause(); idempotent. */
+  resume(): void;
   /** close flushes queued writes, then closes both directions. */
   close(): void;
   /** destroy closes at once, dropping queued writes. */

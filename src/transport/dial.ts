@@ -4,9 +4,11 @@ import { parseAddress } from './address.js';
 import type { Conn, Listener } from './conn.js';
 import { findPipeListener, PipeListener } from './pipe-listener.js';
 import { type DialOptions, dialSocket } from './socket-dial.js';
+import { type ListenOptions, checkListenOptions } from './listen-options.js';
 import { listenSocket } from './socket-listener.js';
 
 export type { DialOptions } from './socket-dial.js';
+export type { ListenOptions } from './listen-options.js';
 
 /**
  * dial connects to an address string (tcp://, unix://, unix-abstract:, or
@@ -31,13 +33,21 @@ export function dial(target: string | PipeListener, options: DialOptions = {}): 
 
 /**
  * listen opens a Listener on an address string (pipe:<name> creates and
- * registers a PipeListener); a Listener object is returned as is. Rejects
- * with RpcError INVALID_ARGUMENT for a bad address, UNAVAILABLE when the
- * address is in use or the system refuses.
+ * registers a PipeListener); a Listener object is returned as is (it was
+ * opened already: options are refused with INVALID_ARGUMENT). Rejects with RpcError INVALID_ARGUMENT for a bad
+ * address or option, UNAVAILABLE when the address is in use or the system
+ * refuses. See ListenOptions for socket-file mode, stale-socket replacement
+ * and TCP keepalive.
  */
-export async function listen(target: string | Listener): Promise<Listener> {
-  if (typeof target !== 'string') return target;
+export async function listen(target: string | Listener, options: ListenOptions = {}): Promise<Listener> {
+  if (typeof target !== 'string') {
+    if (Object.values(options).some((v) => v !== undefined)) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `listen ${target.address}: listen options apply when an address is opened, not to a Listener object`);
+    }
+    return target;
+  }
   const a = parseAddress(target);
-  if (a.kind === 'pipe') return new PipeListener({ name: a.name });
-  return listenSocket(a);
+  if (a.kind !== 'pipe') return listenSocket(a, options);
+  checkListenOptions(a, options);
+  return new PipeListener({ name: a.name });
 }

@@ -60,6 +60,7 @@ export class PipeConn implements Conn {
   private closeError: Error | undefined;
   private scheduled = false;
   private needDrain = false;
+  private readPaused = false;
   private readonly flushCb = (): void => this.flush();
 
   private constructor(address: string, highWaterMark: number) {
@@ -119,6 +120,23 @@ export class PipeConn implements Conn {
     return false;
   }
 
+  /** bufferedWriteBytes is what the peer has not consumed yet of this end's writes. */
+  get bufferedWriteBytes(): number {
+    return this.peer.inboundBytes;
+  }
+
+  /** pause stops delivery: written bytes wait in the pipe and the writer meets its high-water mark. */
+  pause(): void {
+    this.readPaused = true;
+  }
+
+  /** resume delivers again after pause(). */
+  resume(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.schedule();
+  }
+
   /** close ends this direction after queued bytes; the connection closes once the peer ends too. */
   close(): void {
     if (this.ending || this.isClosed || this.peerDestroyed) return;
@@ -163,6 +181,7 @@ export class PipeConn implements Conn {
       return this.notifyClose();
     }
     this.drainIfEmpty();
+    if (this.readPaused) return;
     if (this.inbound.length > 0) {
       const batch = this.inbound;
       this.inbound = [];
@@ -177,7 +196,7 @@ export class PipeConn implements Conn {
     }
   }
 
-  // deliver hands a batch to the handler; false when the connection was torn down meanwhile.
+  // deliver hands a batch to the handler; false when the connection was torn down or paused meanwhile.
   private deliver(h: ConnHandler, batch: Uint8Array[]): boolean {
     const n = batch.length;
     let i = 0;
@@ -201,6 +220,15 @@ export class PipeConn implements Conn {
         this.destroy(asError(err));
       }
       if (this.isClosed || this.peerDestroyed) return false;
+      if (this.readPaused && i < n) {
+        // Paused by the handler: the rest of the batch waits, in order, ahead of anything written since.
+        const rest = batch.slice(i);
+        let bytes = 0;
+        for (const c of rest) bytes += c.byteLength;
+        this.inbound = rest.concat(this.inbound);
+        this.inboundBytes += bytes;
+        return false;
+      }
     }
     return true;
   }

@@ -38,6 +38,7 @@ export class SocketConn implements Conn {
   private ending = false;
   private socketClosed = false;
   private notified = false;
+  private readPaused = false;
 
   /** constructor wraps a connected socket; the socket must not be read by anyone else. */
   constructor(socket: Socket, kind: 'tcp' | 'unix', localAddress: string, remoteAddress: string) {
@@ -84,7 +85,7 @@ export class SocketConn implements Conn {
         this.destroy(err instanceof Error ? err : new Error(String(err)));
       }
     });
-    s.resume();
+    if (!this.readPaused) s.resume();
   }
 
   /** write queues a chunk (ownership passes to the socket); false means wait for onDrain. */
@@ -115,6 +116,25 @@ export class SocketConn implements Conn {
     for (let i = 0; i < n; i++) ok = s.write(chunks[i]!);
     s.uncork();
     return ok;
+  }
+
+  /** bufferedWriteBytes is what the socket holds that the kernel has not taken yet. */
+  get bufferedWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** pause stops reading the socket: the kernel's receive buffer fills and the peer's writes block. */
+  pause(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    if (this.handler !== undefined) this.socket.pause();
+  }
+
+  /** resume reads the socket again after pause(). */
+  resume(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    if (this.handler !== undefined && !this.socketClosed) this.socket.resume();
   }
 
   /** close flushes queued writes, then ends; the connection closes once the peer ends too. */

@@ -13,6 +13,8 @@ export interface DialOptions {
   timeoutMs?: number;
   /** signal cancels the dial (RpcError CANCELLED, or DEADLINE_EXCEEDED for a TimeoutError reason). */
   signal?: AbortSignal;
+  /** keepAliveMs turns TCP keepalive on, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
+  keepAliveMs?: number;
 }
 
 /**
@@ -22,8 +24,11 @@ export interface DialOptions {
  */
 export function dialSocket(a: Address & { kind: 'tcp' | 'unix' | 'unix-abstract' }, options: DialOptions = {}): Promise<Conn> {
   const target = formatAddress(a);
-  const { signal, timeoutMs } = options;
+  const { signal, timeoutMs, keepAliveMs } = options;
   if (signal?.aborted) return Promise.reject(dialAborted(target, signal.reason));
+  if (keepAliveMs !== undefined && !(Number.isFinite(keepAliveMs) && keepAliveMs > 0)) {
+    return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `dial ${target}: keepAliveMs must be a positive number of milliseconds, got ${String(keepAliveMs)}`));
+  }
   return new Promise<Conn>((resolve, reject) => {
     const socket: Socket = a.kind === 'tcp' ? connect({ host: a.host, port: a.port }) : connect({ path: socketPath(a) });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -47,6 +52,7 @@ export function dialSocket(a: Address & { kind: 'tcp' | 'unix' | 'unix-abstract'
       cleanup();
       socket.pause();
       if (a.kind === 'tcp') {
+        if (keepAliveMs !== undefined) socket.setKeepAlive(true, keepAliveMs);
         const [local, remote] = tcpConnAddresses(socket);
         resolve(new SocketConn(socket, 'tcp', local, remote));
       } else {

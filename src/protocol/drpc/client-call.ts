@@ -1,5 +1,8 @@
 import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions, clientStreams, serverStreams } from '../../call/call.js';
-import { ReceiveQueue } from '../../call/receive-queue.js';
+import type { ReadGate } from '../../call/read-gate.js';
+import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
+import { LongTimer } from '../../call/long-timer.js';
+import { soon } from '../../call/soon.js';
 import { Code } from '../../status/code.js';
 import { type Status, OK_STATUS, status } from '../../status/status.js';
 import { type Packet, PacketKind } from './frame.js';
@@ -28,8 +31,10 @@ export type StreamEnd = 'done' | 'cancel';
 export interface DrpcStreamLink {
   /** streamId is the stream's id on the connection. */
   readonly streamId: number;
-  /** write queues packets contiguously; `ack` runs once they were handed to the connection. */
-  write(packets: Packet[], ack?: () => void): void;
+  /** write queues packets contiguously; `ack` is told once whether they were handed to the connection. */
+  write(packets: Packet[], ack?: (written: boolean) => void): void;
+  /** gate is the connection's receive backpressure, which the call's receive queue reports to. */
+  readonly gate?: ReadGate;
   /** end releases the stream; for 'cancel' the session sends Cancel with `nextMessageId` (soft) or closes the connection (hard). */
   end(how: StreamEnd, nextMessageId: number): void;
 }
@@ -57,14 +62,21 @@ export interface DrpcCallHost {
  *             send/closeSend, or the first request of a client-streaming call)
  *           → ended (status known; stream released) → done (onStatus delivered)
  *
- * Operations issued while waiting are kept and replayed on bind. A remote
+ * A client-streaming or bidi call is active from start(), as gRPC's
+ * StartCall: if nothing else wrote its Invoke by the end of the microtasks
+ * of the turn start() ran in, the Invoke is written then (on bind when the
+ * stream comes later), so the server's handler runs even when the client
+ * only waits; the writer still coalesces it with that turn's other packets.
+ * Nothing is ever written for a call past its deadline: the deadline is
+ * checked before the Invoke. Operations issued while waiting are kept and
+ * replayed on bind. A remote
  * CloseSend ends the call OK (a Close is written first when this side had
  * not closed, as Go's stream Close does); Error ends it with the mapped
  * status; a local end (cancel, deadline, overflow) releases the unfinished
  * stream as 'cancel'. A remote status waits for queued messages; a local one
  * drops them.
  */
-export class DrpcClientCall implements ClientCall {
+export class DrpcClientCall implements ClientCall, MessageSink {
   private listener: CallListener | undefined;
   private readonly queue: ReceiveQueue;
   private link: DrpcStreamLink | undefined;
@@ -79,7 +91,7 @@ export class DrpcClientCall implements ClientCall {
   private preStartStatus: Status | undefined;
   private pendingStatus: Status | undefined;
   private done = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
 
   /** constructor prepares a call; nothing happens before start(). */
   constructor(
@@ -88,7 +100,17 @@ export class DrpcClientCall implements ClientCall {
     readonly kind: MethodKind,
     private readonly options: CallOptions = {},
   ) {
-    this.queue = new ReceiveQueue((m) => this.listener?.onMessage(m), host.maxQueuedMessages, host.maxQueuedBytes);
+    this.queue = new ReceiveQueue(this, host.maxQueuedMessages, host.maxQueuedBytes);
+  }
+
+  /** deliverMessage implements MessageSink for the receive queue. @internal */
+  deliverMessage(m: Uint8Array | null): void {
+    this.listener?.onMessage(m);
+  }
+
+  /** receiveStalled implements MessageSink: the consumer left its full queue unread for the stall timeout. @internal */
+  receiveStalled(): void {
+    this.localEnd(status(Code.RESOURCE_EXHAUSTED, `drpc: receive queue full (${this.queue.length} unread messages, none read for ${this.queue.stallTimeoutMs} ms)`));
   }
 
   /** streamId is the bound stream's id (0 while unbound). */
@@ -96,18 +118,32 @@ export class DrpcClientCall implements ClientCall {
     return this.link?.streamId ?? 0;
   }
 
-  /** start attaches the listener and asks the host for a stream; a call cancelled or past its deadline fails before any stream exists. */
+  /**
+   * start attaches the listener and asks the host for a stream; a call
+   * cancelled or past its deadline ends here, before any stream exists (its
+   * status follows in a microtask). A client-streaming or bidi call is then
+   * activated at the end of the turn (see the class comment).
+   */
   start(listener: CallListener): void {
     if (this.listener) throw new Error('call already started');
-    this.listener = listener;
-    if (this.preStartStatus) return this.failSoon(this.preStartStatus);
-    const { deadline } = this.options;
-    if (deadline !== undefined) {
-      const left = deadline - Date.now();
-      if (left <= 0) return this.failSoon(status(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
-      this.timer = setTimeout(() => this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded')), left);
+    const refused = this.preStartStatus ?? (this.expired() ? status(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call started') : undefined);
+    if (refused) {
+      // Ended before the listener is attached: nothing is delivered inside start(), and later operations find the call over.
+      this.localEnd(refused);
+      this.listener = listener;
+      return queueMicrotask(() => this.maybeDeliverStatus());
     }
+    this.listener = listener;
+    const { deadline } = this.options;
+    if (deadline !== undefined) this.timer = new LongTimer(() => this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded')), deadline - Date.now());
     this.host.acquire(this);
+    if (clientStreams(this.kind)) soon(activate, this);
+  }
+
+  /** activate writes the Invoke of a started client-streaming or bidi call that nothing has invoked yet (runs once, after start). @internal */
+  activate(): void {
+    if (this.invoked || this.pendingStatus || this.done) return;
+    this.perform(() => this.writeInvoke(() => []));
   }
 
   /** bind hands the call its stream (called by the host); queued operations run now. */
@@ -117,6 +153,7 @@ export class DrpcClientCall implements ClientCall {
       return link.end('done', 1);
     }
     this.link = link;
+    if (link.gate) this.queue.attach(link.gate);
     const ops = this.ops;
     this.ops = [];
     for (const op of ops) op();
@@ -127,6 +164,11 @@ export class DrpcClientCall implements ClientCall {
     this.queue.request(n);
     if (clientStreams(this.kind) && !this.invoked && !this.sendClosed && this.listener) this.perform(() => this.writeInvoke(() => []));
     this.maybeDeliverStatus();
+  }
+
+  /** receiveQueue is the call's receive queue (the connection's gate fails the largest one when its budget stalls). @internal */
+  get receiveQueue(): ReceiveQueue {
+    return this.queue;
   }
 
   /** unread is the number of received messages not yet delivered. */
@@ -149,8 +191,8 @@ export class DrpcClientCall implements ClientCall {
       queueMicrotask(() => l.onWritable(false));
       return this.localEnd(status(Code.RESOURCE_EXHAUSTED, `drpc: message of ${message.byteLength} bytes exceeds the limit of ${this.host.maxPacketSize}`));
     }
-    const ack = () => {
-      if (!this.done) l.onWritable(true);
+    const ack = (written: boolean) => {
+      if (!this.done) l.onWritable(written);
     };
     const last = !clientStreams(this.kind) || opts?.last === true;
     if (!clientStreams(this.kind)) this.requestSent = true;
@@ -222,11 +264,13 @@ export class DrpcClientCall implements ClientCall {
     return { kind, streamId: this.link!.streamId, messageId: this.nextMessageId++, control, data };
   }
 
-  /** writeInvoke writes [InvokeMetadata,] Invoke (once) followed by the packets `rest` builds, all in one contiguous push. */
-  private writeInvoke(rest: () => Packet[], ack?: () => void): void {
+  /** writeInvoke writes [InvokeMetadata,] Invoke (once) followed by the packets `rest` builds, all in one contiguous push; a call past its deadline writes nothing. */
+  private writeInvoke(rest: () => Packet[], ack?: (written: boolean) => void): void {
     if (this.released || this.done) return;
     const packets: Packet[] = [];
     if (!this.invoked) {
+      // The deadline timer may not have run yet (a busy event loop, a long wait for a pooled connection): a call already over writes nothing.
+      if (this.expired()) return this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'));
       this.invoked = true;
       const md = this.options.metadata;
       if (md && md.size > 0) packets.push(this.packet(PacketKind.InvokeMetadata, encodeInvokeMetadata(lastValues(md))));
@@ -249,6 +293,8 @@ export class DrpcClientCall implements ClientCall {
     this.clearTimer();
     this.release();
     this.queue.end();
+    // The stream left the connection: its unread messages no longer hold the connection's reading.
+    this.queue.detach();
     this.pendingStatus = s;
     this.maybeDeliverStatus();
   }
@@ -264,20 +310,27 @@ export class DrpcClientCall implements ClientCall {
     this.maybeDeliverStatus();
   }
 
-  private failSoon(s: Status): void {
-    queueMicrotask(() => this.localEnd(s));
-  }
-
   private maybeDeliverStatus(): void {
     if (this.done || !this.pendingStatus || this.queue.length > 0 || !this.listener) return;
     this.done = true;
     this.listener.onStatus(this.pendingStatus);
   }
 
+  /** expired tells whether the call has a deadline that has passed (a NaN deadline counts as passed). */
+  private expired(): boolean {
+    const { deadline } = this.options;
+    return deadline !== undefined && !(deadline > Date.now());
+  }
+
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
+}
+
+/** activate runs the deferred activation of a started call (one shared function: no closure per call). */
+function activate(call: DrpcClientCall): void {
+  call.activate();
 }
 
 /** lastValues yields one pair per key with its last value (drpc metadata is a map; the last duplicate wins, as in Go). */

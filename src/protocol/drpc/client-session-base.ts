@@ -1,4 +1,5 @@
 import type { CallOptions, ClientCall, MethodKind } from '../../call/call.js';
+import type { GatedQueue, ReadGate } from '../../call/read-gate.js';
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
@@ -6,6 +7,7 @@ import { type DrpcCallHost, DrpcClientCall } from './client-call.js';
 import { type Frame, type Packet, PacketKind } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { DrpcFrameWriter } from './frame-writer.js';
+import { SessionReader } from './session-reader.js';
 import { type DrpcSessionOptions, type ResolvedDrpcOptions, resolveDrpcOptions } from './options.js';
 
 /**
@@ -23,6 +25,9 @@ export abstract class DrpcClientSessionBase implements DrpcCallHost {
   private readonly decoder: FrameDecoder;
   private closeStatus: Status | undefined;
   private readonly closeCallbacks: Array<(error?: Error) => void> = [];
+  /** gate is the connection's receive backpressure (README "Limits and backpressure"). */
+  readonly gate: ReadGate;
+  private readonly reader: SessionReader;
   /** lastStreamId is the highest stream id handed to a call so far. */
   lastStreamId = 0;
   /** droppedPackets counts packets for streams that are finished or unknown. */
@@ -36,12 +41,29 @@ export abstract class DrpcClientSessionBase implements DrpcCallHost {
     this.opts = resolveDrpcOptions(options);
     this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer, this.opts.writeBufferSize);
     this.decoder = new FrameDecoder({ maxFrameSize: this.opts.maxPacketSize });
+    const session = this;
+    const host = {
+      get stopped() {
+        return session.closed;
+      },
+      onFrame: (f: Frame) => this.onFrame(f),
+      protocolFailure: (reason: string) => this.protocolFailure(reason),
+    };
+    this.reader = new SessionReader(this.decoder, conn, host, {
+      stallTimeoutMs: this.opts.receiveStallTimeoutMs,
+      maxConnectionBytes: this.opts.maxConnectionQueuedBytes,
+      largest: () => this.largestQueue(),
+    });
+    this.gate = this.reader.gate;
   }
+
+  /** largestQueue is the receive queue of the open call holding the most unread bytes. */
+  protected abstract largestQueue(): GatedQueue | undefined;
 
   /** begin starts reading the connection; subclasses call it last in their constructor. */
   protected begin(): void {
     this.conn.start({
-      onData: (chunk) => this.onData(chunk),
+      onData: (chunk) => this.reader.data(chunk),
       onClose: (err) => this.shutdown(status(Code.UNAVAILABLE, err ? `drpc: connection lost: ${err.message}` : 'drpc: connection closed'), err),
       onDrain: () => this.writer.drained(),
     });
@@ -133,22 +155,12 @@ export abstract class DrpcClientSessionBase implements DrpcCallHost {
     queueMicrotask(() => call.fail(s));
   }
 
-  private onData(chunk: Uint8Array): void {
-    if (this.closeStatus) return;
-    try {
-      for (const frame of this.decoder.decode(chunk)) {
-        this.onFrame(frame);
-        if (this.closeStatus) return;
-      }
-    } catch (e) {
-      this.protocolFailure((e as Error).message);
-    }
-  }
-
   private shutdown(s: Status, err?: Error): void {
     if (this.closeStatus) return;
     this.closeStatus = s;
     this.failAll(s);
+    this.gate.close();
+    this.writer.connectionClosed();
     for (const cb of this.closeCallbacks.splice(0)) cb(err);
   }
 }

@@ -1,4 +1,5 @@
 import type { ClientTransport } from '../../call/call.js';
+import type { GatedQueue } from '../../call/read-gate.js';
 import type { Status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
 import type { DrpcClientCall, DrpcStreamLink, StreamEnd } from './client-call.js';
@@ -73,12 +74,18 @@ export class DrpcClientSession extends DrpcClientSessionBase implements ClientTr
     this.activeId = streamId;
     const link: DrpcStreamLink = {
       streamId,
-      write: (packets: Packet[], ack?: () => void) => {
+      gate: this.gate,
+      write: (packets: Packet[], ack?: (written: boolean) => void) => {
         if (this.active === call) this.writer.push(packets, ack);
       },
       end: (how: StreamEnd, nextMessageId: number) => this.end(call, how, nextMessageId),
     };
     call.bind(link);
+  }
+
+  /** largestQueue is the active call's receive queue (one stream at a time). */
+  protected largestQueue(): GatedQueue | undefined {
+    return this.active?.receiveQueue;
   }
 
   protected onFrame(frame: Frame): void {

@@ -10,6 +10,9 @@ export const defaultDefer: Defer = (run) => {
   setImmediate(run);
 };
 
+/** PacketAck is told once whether the packets it was pushed with were handed to the connection (false: the connection closed first). */
+export type PacketAck = (written: boolean) => void;
+
 /** DEFAULT_WRITE_BUFFER_SIZE is how many bytes a turn's packets may pile up before they are written without waiting for the turn to end. */
 export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
 
@@ -34,10 +37,17 @@ export class DrpcFrameWriter {
   private queue: Packet[] = [];
   private total = 0;
   private scheduled = false;
-  private acks: Array<() => void> = [];
-  private blockedAcks: Array<() => void> = [];
+  private acks: PacketAck[] = [];
+  private blockedAcks: PacketAck[] = [];
   // Set when a write found the connection over its high-water mark; cleared by drained().
   private overHighWater = false;
+  // Set while the connection holds more than maxPendingWriteBytes unwritten (reported through onBlocked).
+  private blocked = false;
+  private closed = false;
+  /** onBlocked is told when the connection starts (true) and stops (false) holding more than maxPendingWriteBytes that the peer has not read. */
+  onBlocked: ((blocked: boolean) => void) | undefined = undefined;
+  /** maxPendingWriteBytes is the unwritten output above which onBlocked(true) is reported. */
+  maxPendingWriteBytes = Infinity;
   /** packetsWritten counts packets handed to the connection. */
   packetsWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
@@ -57,8 +67,8 @@ export class DrpcFrameWriter {
    * (send completions carry backpressure this way). Throws DrpcProtocolError
    * for an unencodable packet (ids out of range) before queuing anything.
    */
-  push(packets: readonly Packet[], ack?: () => void): void {
-    if (this.conn.closed) return;
+  push(packets: readonly Packet[], ack?: PacketAck): void {
+    if (this.conn.closed || this.closed) return this.dropLater(ack);
     let size = 0;
     for (const p of packets) size += encodedPacketSize(p, this.splitSize);
     for (const p of packets) this.queue.push(p);
@@ -83,10 +93,39 @@ export class DrpcFrameWriter {
     const acks = this.acks;
     if (acks.length === 0) return;
     this.acks = [];
-    if (this.conn.closed) return;
-    if (!this.overHighWater && this.blockedAcks.length === 0) for (const a of acks) a();
+    if (this.conn.closed || this.closed) {
+      for (const a of acks) a(false);
+      return;
+    }
+    if (!this.overHighWater && this.blockedAcks.length === 0) for (const a of acks) a(true);
     else for (const a of acks) this.blockedAcks.push(a);
   };
+
+  /**
+   * connectionClosed releases every acknowledgement still waiting (queued in
+   * this turn or held back by backpressure) with written=false, so each call
+   * that wrote learns its fate exactly once; later pushes are dropped too.
+   */
+  connectionClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.total = 0;
+    const acks = this.blockedAcks.concat(this.acks);
+    this.blockedAcks = [];
+    this.acks = [];
+    for (const a of acks) a(false);
+  }
+
+  // dropLater reports packets pushed after the connection closed as not written, on a later turn (never inside push).
+  private dropLater(ack: PacketAck | undefined): void {
+    if (!ack) return;
+    this.acks.push(ack);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.defer(this.flushNow);
+    }
+  }
 
   /** writeOut writes the queued packets as one buffer (acknowledgements wait for flushNow). */
   private writeOut(): void {
@@ -100,14 +139,24 @@ export class DrpcFrameWriter {
     this.packetsWritten += packets.length;
     this.writes++;
     if (this.conn.closed) return;
-    if (!this.conn.write(out)) this.overHighWater = true;
+    if (!this.conn.write(out)) {
+      this.overHighWater = true;
+      if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {
+        this.blocked = true;
+        this.onBlocked(true);
+      }
+    }
   }
 
   /** drained releases the acks held back while the connection was over its high-water mark. */
   drained(): void {
     this.overHighWater = false;
+    if (this.blocked) {
+      this.blocked = false;
+      this.onBlocked?.(false);
+    }
     const acks = this.blockedAcks;
     this.blockedAcks = [];
-    for (const a of acks) a();
+    for (const a of acks) a(true);
   }
 }

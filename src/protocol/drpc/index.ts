@@ -36,8 +36,8 @@ export {
   appendFrame,
   encodeFrame,
 } from './frame.js';
-export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
-export { PacketAssembler, type PacketAssemblerOptions } from './packet-assembler.js';
+export { BUFFER_SLACK, FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
+export { PACKET_SLACK, PacketAssembler, type PacketAssemblerOptions } from './packet-assembler.js';
 export { StreamAssemblers, type StreamAssemblersOptions } from './stream-assemblers.js';
 export {
   DEFAULT_SPLIT_SIZE,
@@ -49,5 +49,12 @@ export {
   encodePacketInto,
   encodePackets,
 } from './packet-writer.js';
-export { encodeInvokeMetadata, decodeInvokeMetadata } from './invoke-metadata.js';
+export {
+  DEFAULT_MAX_METADATA_ENTRIES,
+  DEFAULT_MAX_METADATA_BYTES,
+  type MetadataLimits,
+  MetadataTooLargeError,
+  encodeInvokeMetadata,
+  decodeInvokeMetadata,
+} from './invoke-metadata.js';
 export { INVALID_ERROR_DATA_NOTE, type DecodedError, encodeErrorPayload, decodeErrorPayload } from './error-payload.js';

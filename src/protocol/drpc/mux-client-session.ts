@@ -1,5 +1,7 @@
 import type { ClientTransport } from '../../call/call.js';
-import type { Status } from '../../status/status.js';
+import type { GatedQueue } from '../../call/read-gate.js';
+import { Code } from '../../status/code.js';
+import { type Status, status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
 import type { DrpcClientCall, DrpcStreamLink, StreamEnd } from './client-call.js';
 import { DrpcClientSessionBase } from './client-session-base.js';
@@ -50,7 +52,8 @@ export class DrpcMuxClientSession extends DrpcClientSessionBase implements Clien
     this.streams.set(streamId, call);
     const link: DrpcStreamLink = {
       streamId,
-      write: (packets: Packet[], ack?: () => void) => {
+      gate: this.gate,
+      write: (packets: Packet[], ack?: (written: boolean) => void) => {
         if (this.streams.get(streamId) === call) this.writer.push(packets, ack);
       },
       end: (how: StreamEnd, nextMessageId: number) => this.end(streamId, call, how, nextMessageId),
@@ -61,6 +64,13 @@ export class DrpcMuxClientSession extends DrpcClientSessionBase implements Clien
   /** abandon is never needed: calls are bound at once. */
   abandon(_call: DrpcClientCall): void {}
 
+  /** largestQueue is the receive queue of the open stream holding the most unread bytes. */
+  protected largestQueue(): GatedQueue | undefined {
+    let best: DrpcClientCall | undefined;
+    for (const c of this.streams.values()) if (!best || c.receiveQueue.queuedBytes > best.receiveQueue.queuedBytes) best = c;
+    return best?.receiveQueue;
+  }
+
   protected onFrame(frame: Frame): void {
     // Unknown control frames (e.g. the fork's WindowUpdate) bypass assembly: their message ids are unconstrained.
     if (frame.control && frame.kind > PacketKind.InvokeMetadata) return;
@@ -70,9 +80,21 @@ export class DrpcMuxClientSession extends DrpcClientSessionBase implements Clien
       return;
     }
     const p = this.assemblers.push(frame);
-    if (!p) return;
+    if (!p) {
+      if (this.assemblers.reservedBytes > this.opts.maxPendingBytes) this.overPendingBudget();
+      return;
+    }
     const violation = this.deliver(call, p);
     if (violation) this.protocolFailure(violation);
+  }
+
+  /** overPendingBudget fails the stream whose unfinished packet holds the most memory (it is cancelled on the wire). */
+  private overPendingBudget(): void {
+    const victim = this.assemblers.largestPartial();
+    if (!victim) return;
+    const call = this.streams.get(victim.streamId);
+    this.assemblers.forget(victim.streamId);
+    call?.cancel(status(Code.RESOURCE_EXHAUSTED, `drpc: unfinished messages on this connection exceed maxPendingBytes (${this.opts.maxPendingBytes} bytes)`));
   }
 
   protected failAll(s: Status): void {

@@ -20,6 +20,14 @@
  *     stream, the current id starts at (streamId, 1), so only message ids are
  *     ordered; a frame of any other stream is an error. StreamAssemblers
  *     routes frames of a connection to such instances.
+ *
+ * Memory: a packet in one frame is returned as that frame's data (no copy).
+ * Of an unfinished packet, frame data of at least 4 KiB whose backing store
+ * is at most twice its size is kept as a view; any other frame data is
+ * copied into a growable buffer of min(maxPacketSize, max(2 × received,
+ * 4 KiB)) bytes. So the memory held for an unfinished packet,
+ * `reservedBytes`, is at most 2 × `partialBytes` + PACKET_SLACK, however the
+ * peer cuts it into frames.
  */
 import { DEFAULT_MAX_PACKET_SIZE, type Frame, type Packet } from './frame.js';
 import { DrpcProtocolError, ProtocolErrorReason } from './protocol-error.js';
@@ -32,12 +40,27 @@ export interface PacketAssemblerOptions {
   streamId?: number;
 }
 
+/** PACKET_SLACK is the constant of the memory bound `reservedBytes <= 2 * partialBytes + PACKET_SLACK`. */
+export const PACKET_SLACK = 4096;
+
+/** VIEW_MIN is the shortest frame data kept as a view (shorter data is copied). */
+const VIEW_MIN = 4096;
+
+/** MAX_PARTS bounds the views an unfinished packet keeps before it copies them into one buffer. */
+const MAX_PARTS = 1024;
+
 interface PendingPacket {
   kind: number;
   streamId: number;
   messageId: number;
   control: boolean;
+  /** parts are the views kept while `buffer` is null. */
   parts: Uint8Array[];
+  /** partsReserved is the sum of the backing-store sizes of `parts`. */
+  partsReserved: number;
+  /** buffer holds every received byte once small data arrived; its first `size` bytes are used. */
+  buffer: Uint8Array | null;
+  /** size is the number of data bytes received. */
   size: number;
 }
 
@@ -74,6 +97,17 @@ export class PacketAssembler {
     return this.partial !== undefined;
   }
 
+  /** partialBytes is the number of data bytes received for the unfinished packet (0 when none). */
+  get partialBytes(): number {
+    return this.partial?.size ?? 0;
+  }
+
+  /** reservedBytes is the memory held for the unfinished packet: buffer capacity and whole backing stores of kept views (at most 2 × partialBytes + PACKET_SLACK). */
+  get reservedBytes(): number {
+    const p = this.partial;
+    return p === undefined ? 0 : p.partsReserved + (p.buffer === null ? 0 : p.buffer.length);
+  }
+
   /**
    * push applies one frame; returns the packet it completes, else undefined.
    * Throws DrpcProtocolError on an id violation, kind change or overflow.
@@ -104,7 +138,7 @@ export class PacketAssembler {
     if (starts) {
       this.stream = streamId;
       this.message = messageId;
-      partial = { kind: frame.kind, streamId, messageId, control: false, parts: [], size: 0 };
+      partial = { kind: frame.kind, streamId, messageId, control: false, parts: [], partsReserved: 0, buffer: null, size: 0 };
       this.partial = partial;
     } else if (frame.kind !== partial!.kind) {
       throw new DrpcProtocolError(ProtocolErrorReason.KindChange, `kind ${frame.kind} continues kind ${partial!.kind}`);
@@ -113,30 +147,54 @@ export class PacketAssembler {
     if (partial.size + frame.data.length > this.maxPacketSize) {
       throw new DrpcProtocolError(ProtocolErrorReason.DataOverflow, `more than ${this.maxPacketSize} bytes`);
     }
-    if (frame.data.length > 0) partial.parts.push(frame.data);
-    partial.size += frame.data.length;
     partial.control ||= frame.control;
+    if (frame.data.length > 0) append(partial, frame.data, frame.done ? partial.size + frame.data.length : this.maxPacketSize);
     if (!frame.done) return undefined;
     this.partial = undefined;
     this.message = messageId + 1;
-    return {
-      kind: partial.kind,
-      streamId,
-      messageId,
-      control: partial.control,
-      data: joinParts(partial.parts, partial.size),
-    };
+    return { kind: partial.kind, streamId, messageId, control: partial.control, data: packetData(partial) };
   }
 }
 
-/** joinParts concatenates frame data; a single part is returned as is. */
-function joinParts(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
+/** append adds frame data to an unfinished packet: a view when large and dense, else a copy (`limit` caps the buffer's growth). */
+function append(p: PendingPacket, data: Uint8Array, limit: number): void {
+  const k = data.length;
+  const backing = data.buffer.byteLength;
+  if (p.buffer === null && k >= VIEW_MIN && backing <= 2 * k && p.parts.length < MAX_PARTS) {
+    p.parts.push(data);
+    p.partsReserved += backing;
+    p.size += k;
+    return;
+  }
+  const need = p.size + k;
+  let buffer = p.buffer;
+  if (buffer === null || buffer.length < need) {
+    const grown = new Uint8Array(Math.min(limit, Math.max(2 * need, VIEW_MIN)));
+    if (buffer !== null) grown.set(buffer.subarray(0, p.size));
+    else copyParts(p.parts, grown);
+    p.parts = [];
+    p.partsReserved = 0;
+    p.buffer = buffer = grown;
+  }
+  buffer.set(data, p.size);
+  p.size = need;
+}
+
+/** packetData returns the finished packet's data: a lone view as is, else one allocation of about its size. */
+function packetData(p: PendingPacket): Uint8Array {
+  const buffer = p.buffer;
+  if (buffer !== null) return buffer.length - p.size <= VIEW_MIN ? buffer.subarray(0, p.size) : buffer.slice(0, p.size);
+  if (p.parts.length === 1) return p.parts[0]!;
+  const out = new Uint8Array(p.size);
+  copyParts(p.parts, out);
+  return out;
+}
+
+/** copyParts concatenates views into `out` from its start. */
+function copyParts(parts: readonly Uint8Array[], out: Uint8Array): void {
   let at = 0;
   for (const part of parts) {
     out.set(part, at);
     at += part.length;
   }
-  return out;
 }

@@ -20,6 +20,8 @@ export const ProtocolErrorReason = {
   InvalidStream: 'invalid stream id',
   /** InvokeMetadata data did not have the strict entry shape. */
   InvalidMetadata: 'invalid metadata',
+  /** InvokeMetadata went over the receiver's entry or byte limit (a stream-scoped refusal, not a broken connection). */
+  MetadataTooLarge: 'metadata too large',
   /** A value handed to an encoder cannot be represented on the wire. */
   InvalidValue: 'invalid value',
 } as const;

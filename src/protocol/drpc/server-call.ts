@@ -1,5 +1,6 @@
 import { type CallListener, type MethodKind, type SendOptions, type ServerCall, clientStreams, serverStreams } from '../../call/call.js';
-import { ReceiveQueue } from '../../call/receive-queue.js';
+import type { ReadGate } from '../../call/read-gate.js';
+import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
 import type { Metadata } from '../../metadata/metadata.js';
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
@@ -12,10 +13,12 @@ const EMPTY = new Uint8Array(0);
 export interface DrpcServerCallHost {
   /** maxPacketSize bounds outgoing messages. */
   readonly maxPacketSize: number;
-  /** write queues packets contiguously; `ack` runs once they were handed to the connection. */
-  write(packets: Packet[], ack?: () => void): void;
+  /** write queues packets contiguously; `ack` is told once whether they were handed to the connection. */
+  write(packets: Packet[], ack?: (written: boolean) => void): void;
   /** release tells the session that the call wrote its last packet (or was cancelled). */
   release(call: DrpcServerCall): void;
+  /** gate is the connection's receive backpressure. */
+  readonly gate?: ReadGate;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface DrpcServerCallHost {
  * more is written except the overflow's Error, and onStatus still waits for
  * the handler's finish(), as in gRPC. drpc has no deadline on the wire.
  */
-export class DrpcServerCall implements ServerCall {
+export class DrpcServerCall implements ServerCall, MessageSink {
   private listener: CallListener | undefined;
   /** queue holds request messages until the handler asks for them. */
   readonly queue: ReceiveQueue;
@@ -55,7 +58,18 @@ export class DrpcServerCall implements ServerCall {
     maxQueuedMessages: number,
     maxQueuedBytes: number,
   ) {
-    this.queue = new ReceiveQueue((m) => this.listener?.onMessage(m), maxQueuedMessages, maxQueuedBytes);
+    this.queue = new ReceiveQueue(this, maxQueuedMessages, maxQueuedBytes, host.gate);
+  }
+
+  /** deliverMessage implements MessageSink for the receive queue. @internal */
+  deliverMessage(m: Uint8Array | null): void {
+    this.listener?.onMessage(m);
+  }
+
+  /** receiveStalled implements MessageSink: the handler left its full queue unread for the stall timeout. @internal */
+  receiveStalled(): void {
+    const n = this.queue.length;
+    this.cancelWith(status(Code.RESOURCE_EXHAUSTED, `drpc: receive queue full (${n} unread messages, none read for ${this.queue.stallTimeoutMs} ms)`), true);
   }
 
   /** cancelled is true once the call was cancelled. */
@@ -112,8 +126,8 @@ export class DrpcServerCall implements ServerCall {
       this.response = message;
       return queueMicrotask(() => l.onWritable(true));
     }
-    this.host.write([this.packet(PacketKind.Message, message)], () => {
-      if (!this.reported) l.onWritable(true);
+    this.host.write([this.packet(PacketKind.Message, message)], (written) => {
+      if (!this.reported) l.onWritable(written);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { CallRouter } from '../../call/call.js';
+import type { ReadGate } from '../../call/read-gate.js';
 import { Metadata } from '../../metadata/metadata.js';
 import { Code } from '../../status/code.js';
 import { status } from '../../status/status.js';
@@ -9,6 +10,7 @@ import { FrameDecoder } from './frame-decoder.js';
 import { DrpcFrameWriter } from './frame-writer.js';
 import { type DrpcSessionOptions, type ResolvedDrpcOptions, resolveDrpcOptions, splitRpcName } from './options.js';
 import { DrpcServerCall, type DrpcServerCallHost } from './server-call.js';
+import { SessionReader } from './session-reader.js';
 import { errorPayloadToStatus } from './status-map.js';
 
 const utf8 = new TextDecoder();
@@ -16,8 +18,9 @@ const utf8 = new TextDecoder();
 /**
  * DrpcServerSessionBase is what the upstream and the multiplexed server
  * sessions share: the connection, the writer queue, the frame decoder, call
- * creation through a CallRouter (an unknown rpc is answered like Go: Error
- * code 0, `protocol error: unknown rpc: "<name>"`, connection kept), the
+ * creation through a CallRouter (an unknown rpc is answered with Go's text
+ * `protocol error: unknown rpc: "<name>"` and code 12 UNIMPLEMENTED, where Go
+ * sends code 0; the connection is kept), the
  * stream-scoped packets of a running call, and the connection-scoped
  * failures: a protocol violation closes the connection without an Error
  * packet (as Go does), and a closed connection cancels every call.
@@ -31,10 +34,13 @@ export abstract class DrpcServerSessionBase {
   protected readonly host: DrpcServerCallHost;
   private readonly decoder: FrameDecoder;
   private ended = false;
+  /** gate is the connection's receive backpressure (README "Limits and backpressure"). */
+  readonly gate: ReadGate;
   /** protocolError holds the reason when the session closed the connection for a protocol violation. */
   protocolError: string | undefined;
   /** ignoredPackets counts packets dropped without effect. */
   ignoredPackets = 0;
+  private readonly reader: SessionReader;
 
   /** constructor takes over a connection; serving starts when the subclass calls begin(). */
   constructor(
@@ -46,17 +52,39 @@ export abstract class DrpcServerSessionBase {
     this.opts = resolveDrpcOptions(options);
     this.writer = new DrpcFrameWriter(conn, this.opts.splitSize, this.opts.defer, this.opts.writeBufferSize);
     this.decoder = new FrameDecoder({ maxFrameSize: this.opts.maxPacketSize });
+    const session = this;
+    const host = {
+      get stopped() {
+        return session.ended;
+      },
+      onFrame: (f: Frame) => this.onFrame(f),
+      protocolFailure: (reason: string) => this.protocolFailure(reason),
+    };
+    this.reader = new SessionReader(this.decoder, conn, host, {
+      stallTimeoutMs: this.opts.receiveStallTimeoutMs,
+      maxConnectionBytes: this.opts.maxConnectionQueuedBytes,
+      largest: () => {
+        let best: DrpcServerCall | undefined;
+        for (const c of this.activeCallList()) if (!best || c.queue.queuedBytes > best.queue.queuedBytes) best = c;
+        return best?.queue;
+      },
+    });
+    this.gate = this.reader.gate;
+    // A peer that does not read its replies gets no new requests read either: memory stays bounded.
+    this.writer.maxPendingWriteBytes = this.opts.maxPendingWriteBytes;
+    this.writer.onBlocked = (blocked) => (blocked ? this.gate.hold() : this.gate.release());
     this.host = {
       maxPacketSize: this.opts.maxPacketSize,
       write: (packets, ack) => this.writer.push(packets, ack),
       release: (call) => this.release(call),
+      gate: this.gate,
     };
   }
 
   /** begin starts reading the connection; subclasses call it last in their constructor. */
   protected begin(): void {
     this.conn.start({
-      onData: (chunk) => this.onData(chunk),
+      onData: (chunk) => this.reader.data(chunk),
       onClose: () => this.shutdown(),
       onDrain: () => this.writer.drained(),
     });
@@ -70,6 +98,16 @@ export abstract class DrpcServerSessionBase {
   /** closed is true once the connection is gone. */
   get closed(): boolean {
     return this.ended;
+  }
+
+  /** framesReceived counts the frames received (a connection guard watches it for progress). */
+  get framesReceived(): number {
+    return this.reader.framesReceived;
+  }
+
+  /** partialFrame tells whether part of a frame arrived and the rest is awaited (false while the session itself pauses reading). */
+  get partialFrame(): boolean {
+    return !this.gate.paused && this.decoder.buffered > 0;
   }
 
   /** close flushes pending packets and closes the connection; running calls are cancelled. */
@@ -118,7 +156,8 @@ export abstract class DrpcServerSessionBase {
     const name = this.lastName;
     const kind = name ? this.router.lookup(name.service, name.method) : status(Code.UNIMPLEMENTED, rpc);
     if (typeof kind !== 'string') {
-      const data = kind.code === Code.UNIMPLEMENTED ? encodeErrorPayload(0, `protocol error: unknown rpc: ${JSON.stringify(rpc)}`) : encodeErrorPayload(kind.code, kind.message);
+      // Go's text, with UNIMPLEMENTED as the code (Go's upstream server sends code 0) so that drpcerr.Code tells what happened.
+      const data = kind.code === Code.UNIMPLEMENTED ? encodeErrorPayload(Code.UNIMPLEMENTED, `protocol error: unknown rpc: ${JSON.stringify(rpc)}`) : encodeErrorPayload(kind.code, kind.message);
       this.writer.push([{ kind: PacketKind.Error, streamId, messageId: 1, control: false, data }]);
       return undefined;
     }
@@ -160,23 +199,14 @@ export abstract class DrpcServerSessionBase {
     this.shutdown();
   }
 
-  private onData(chunk: Uint8Array): void {
-    if (this.ended) return;
-    try {
-      for (const frame of this.decoder.decode(chunk)) {
-        this.onFrame(frame);
-        if (this.ended) return;
-      }
-    } catch (e) {
-      this.protocolFailure((e as Error).message);
-    }
-  }
-
   private shutdown(): void {
     if (this.ended) return;
     this.ended = true;
     const s = status(Code.CANCELLED, 'drpc: connection closed');
     for (const c of this.activeCallList()) c.cancelWith(s, false);
+    this.gate.close();
+    // Calls that finished but whose last packets were still waiting end now (their acknowledgement is released as not written).
+    this.writer.connectionClosed();
     this.onEnd?.();
   }
 }

@@ -3,7 +3,8 @@ import { Code } from '../../status/code.js';
 import { status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
 import { type Frame, type Packet, PacketKind } from './frame.js';
-import { decodeInvokeMetadata } from './invoke-metadata.js';
+import { encodeErrorPayload } from './error-payload.js';
+import { MetadataTooLargeError, decodeInvokeMetadata } from './invoke-metadata.js';
 import type { DrpcSessionOptions } from './options.js';
 import { PacketAssembler } from './packet-assembler.js';
 import type { DrpcServerCall } from './server-call.js';
@@ -20,7 +21,9 @@ import { DrpcServerSessionBase } from './server-session-base.js';
  *     stream: its handler is cancelled and nothing is sent about it; an
  *     Invoke or InvokeMetadata for the current stream id closes the connection;
  *   - InvokeMetadata attaches to the next Invoke of the same stream id only
- *     (the last one wins); invalid metadata closes the connection;
+ *     (the last one wins); invalid metadata closes the connection; metadata
+ *     over maxMetadataEntries/maxMetadataBytes is answered with an Error
+ *     packet (RESOURCE_EXHAUSTED) and that stream's Invoke is ignored;
  *   - Message/CloseSend/Close/Cancel/Error of the current stream go to its
  *     call; a trailing Close after the reply is ignored; Cancel and Close end
  *     the stream with CANCELLED and no reply;
@@ -36,7 +39,8 @@ export class DrpcServerSession extends DrpcServerSessionBase {
   private readonly assembler: PacketAssembler;
   private current = 0;
   private call: DrpcServerCall | undefined;
-  private pendingMetadata: { streamId: number; md: Map<string, string> } | undefined;
+  /** pendingMetadata waits for its stream's Invoke; md null: the stream was refused for its metadata. */
+  private pendingMetadata: { streamId: number; md: Map<string, string> | null } | undefined;
 
   /** constructor takes over a connection and serves it until it closes. */
   constructor(conn: Conn, router: CallRouter, options?: DrpcSessionOptions, onEnd?: () => void) {
@@ -79,16 +83,21 @@ export class DrpcServerSession extends DrpcServerSessionBase {
     if (!invoking) return void this.ignoredPackets++;
     this.preempt();
     if (p.kind === PacketKind.InvokeMetadata) {
+      if (this.pendingMetadata?.streamId === p.streamId && this.pendingMetadata.md === null) return;
       try {
-        this.pendingMetadata = { streamId: p.streamId, md: decodeInvokeMetadata(p.data) };
+        this.pendingMetadata = { streamId: p.streamId, md: decodeInvokeMetadata(p.data, this.opts) };
       } catch (e) {
-        this.protocolFailure((e as Error).message);
+        if (!(e instanceof MetadataTooLargeError)) return this.protocolFailure((e as Error).message);
+        this.pendingMetadata = { streamId: p.streamId, md: null };
+        const data = encodeErrorPayload(Code.RESOURCE_EXHAUSTED, `drpc: ${e.detail}`);
+        this.writer.push([{ kind: PacketKind.Error, streamId: p.streamId, messageId: 1, control: false, data }]);
       }
       return;
     }
     const md = this.pendingMetadata?.streamId === p.streamId ? this.pendingMetadata.md : undefined;
     this.pendingMetadata = undefined;
     this.current = p.streamId;
+    if (md === null) return void this.ignoredPackets++;
     const call = this.startCall(p.streamId, p.data, md);
     if (!call) return;
     this.call = call;

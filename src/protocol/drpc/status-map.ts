@@ -10,6 +10,7 @@
  *   - receiving: drpc code N ≠ 0 becomes Status code N with the text; code 0
  *     ("no code", e.g. Go's `protocol error: unknown rpc: …`) becomes
  *     UNKNOWN with the text; a code above 2^53 - 1 also becomes UNKNOWN.
+ *     (Our server answers an unknown rpc with code 12, read as UNIMPLEMENTED.)
  *
  * Status details and metadata have no place on the drpc wire and are
  * dropped. drpc has no deadline on the wire either: deadlines are enforced

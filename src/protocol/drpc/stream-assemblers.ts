@@ -5,6 +5,11 @@
  * ids need not increase. Which stream ids are acceptable at all (unknown,
  * finished, over a cap) is session state: the session decides before calling
  * push and calls forget() when a stream ends.
+ *
+ * `reservedBytes` sums the memory held by the unfinished packets of all
+ * streams (each at most 2 × its received bytes + PACKET_SLACK), so a session
+ * can budget unfinished messages per connection and, over budget, find the
+ * stream holding the most with largestPartial().
  */
 import type { Frame, Packet } from './frame.js';
 import { PacketAssembler } from './packet-assembler.js';
@@ -20,6 +25,7 @@ export interface StreamAssemblersOptions {
 export class StreamAssemblers {
   private readonly streams = new Map<number, PacketAssembler>();
   private readonly maxPacketSize: number | undefined;
+  private reserved = 0;
 
   /** constructor stores the options (validated when the first stream is created). */
   constructor(options: StreamAssemblersOptions = {}) {
@@ -29,6 +35,21 @@ export class StreamAssemblers {
   /** size is the number of streams with assembly state. */
   get size(): number {
     return this.streams.size;
+  }
+
+  /** reservedBytes is the memory held by the unfinished packets of all streams. */
+  get reservedBytes(): number {
+    return this.reserved;
+  }
+
+  /** largestPartial finds the stream whose unfinished packet holds the most memory; undefined when none holds any. */
+  largestPartial(): { streamId: number; reservedBytes: number } | undefined {
+    let best: { streamId: number; reservedBytes: number } | undefined;
+    for (const [streamId, assembler] of this.streams) {
+      const reservedBytes = assembler.reservedBytes;
+      if (reservedBytes > (best?.reservedBytes ?? 0)) best = { streamId, reservedBytes };
+    }
+    return best;
   }
 
   /** has tells whether `streamId` has assembly state. */
@@ -48,11 +69,19 @@ export class StreamAssemblers {
       assembler = new PacketAssembler({ maxPacketSize: this.maxPacketSize, streamId: frame.streamId });
       this.streams.set(frame.streamId, assembler);
     }
-    return assembler.push(frame);
+    const before = assembler.reservedBytes;
+    try {
+      return assembler.push(frame);
+    } finally {
+      this.reserved += assembler.reservedBytes - before;
+    }
   }
 
   /** forget drops the state of a finished stream (and any partial packet of it). */
   forget(streamId: number): void {
+    const assembler = this.streams.get(streamId);
+    if (!assembler) return;
+    this.reserved -= assembler.reservedBytes;
     this.streams.delete(streamId);
   }
 }

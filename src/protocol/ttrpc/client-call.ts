@@ -1,5 +1,7 @@
 import { type CallListener, type CallOptions, type ClientCall, type MethodKind, type SendOptions } from '../../call/call.js';
+import type { ReadGate } from '../../call/read-gate.js';
 import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
+import { LongTimer } from '../../call/long-timer.js';
 import { soon } from '../../call/soon.js';
 import { Code } from '../../status/code.js';
 import { type Status, OK_STATUS, status } from '../../status/status.js';
@@ -10,6 +12,9 @@ import { splitMethod } from './options.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** MAX_TIMEOUT_NANO is the largest timeout_nano the Request's int64 field holds (the largest double below 2^63). */
+const MAX_TIMEOUT_NANO = 2 ** 63 - 1024;
+
 /** ClientCallHost is what a client call needs from its session (one per session, shared by its calls). */
 export interface ClientCallHost {
   /** maxMessageLength is the frame data limit. */
@@ -18,6 +23,8 @@ export interface ClientCallHost {
   readonly maxQueuedMessages: number;
   /** maxQueuedBytes bounds unread bytes. */
   readonly maxQueuedBytes: number;
+  /** gate is the connection's receive backpressure. */
+  readonly gate: ReadGate;
   /** open assigns a stream id and registers the call; returns 0 when no id is left or the connection is gone. */
   open(call: TtrpcClientCall): number;
   /** forget removes a stream from the table (late frames for it are then dropped). */
@@ -46,7 +53,7 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
   private halfClosed = false;
   private pendingStatus: Status | undefined;
   private done = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
 
   /** constructor prepares a call; nothing is written until start/send. */
   constructor(
@@ -55,7 +62,17 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     readonly kind: MethodKind,
     private readonly options: CallOptions,
   ) {
-    this.queue = new ReceiveQueue(this, host.maxQueuedMessages, host.maxQueuedBytes);
+    this.queue = new ReceiveQueue(this, host.maxQueuedMessages, host.maxQueuedBytes, host.gate);
+  }
+
+  /** receiveStalled implements MessageSink: the consumer left its full queue unread for the stall timeout. @internal */
+  receiveStalled(): void {
+    this.localEnd(status(Code.RESOURCE_EXHAUSTED, `ttrpc: receive queue full (${this.queue.length} unread messages, none read for ${this.queue.stallTimeoutMs} ms)`));
+  }
+
+  /** frameDropped implements FrameAck: the connection closed before the frame was written. @internal */
+  frameDropped(): void {
+    this.listener?.onWritable(false);
   }
 
   /** deliverMessage implements MessageSink for the receive queue. @internal */
@@ -68,25 +85,39 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     this.listener?.onWritable(true);
   }
 
-  /** start attaches the listener; streaming-client shapes write their Request now. */
+  /**
+   * start attaches the listener; streaming-client shapes write their Request
+   * now. A call on a closed connection or past its deadline ends here (its
+   * status follows in a microtask) and never writes a frame.
+   */
   start(listener: CallListener): void {
     if (this.listener) throw new Error('call already started');
+    if (!this.pendingStatus) {
+      const closed = this.host.closedStatus();
+      if (closed) this.localEnd(closed);
+      else if (this.expired()) this.localEnd(status(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
+    }
+    // The status of a call that ended before it had a listener is delivered in a microtask, never inside start().
     this.listener = listener;
     if (this.pendingStatus) return queueMicrotask(() => this.maybeDeliverStatus());
-    const closed = this.host.closedStatus();
-    if (closed) return this.failSoon(closed);
     const { deadline } = this.options;
-    if (deadline !== undefined) {
-      const left = deadline - Date.now();
-      if (left <= 0) return this.failSoon(status(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call started'));
-      this.timer = setTimeout(() => this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded')), left);
-    }
+    if (deadline !== undefined) this.timer = new LongTimer(() => this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded')), deadline - Date.now());
     if (this.kind === 'client_stream' || this.kind === 'bidi') this.writeRequest(EMPTY, Flags.REMOTE_OPEN);
   }
 
   /** request asks for n more messages (still served from the queue after onStatus). */
   request(n: number): void {
     this.queue.request(n);
+  }
+
+  /** queuedBytes is the number of received bytes not yet delivered. */
+  get queuedBytes(): number {
+    return this.queue.queuedBytes;
+  }
+
+  /** receiveQueue is the call's receive queue (the connection's gate fails the largest one when its budget stalls). @internal */
+  get receiveQueue(): ReceiveQueue {
+    return this.queue;
   }
 
   /** unread is the number of received messages not yet delivered. */
@@ -161,6 +192,8 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
   }
 
   private writeRequest(payload: Uint8Array, flags: number, ack?: WriteAck): void {
+    // The deadline timer may not have run yet (a busy event loop): a call already over writes nothing.
+    if (this.expired()) return this.localEnd(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'));
     const md = this.options.metadata;
     const deadline = this.options.deadline;
     // Without timeout and metadata the Request is the method's cached prefix then the payload field, written straight into the frame.
@@ -177,7 +210,7 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
         service,
         method,
         payload,
-        timeoutNano: deadline === undefined ? 0 : Math.max(1, Math.round((deadline - Date.now()) * 1e6)),
+        timeoutNano: deadline === undefined ? 0 : Math.min(MAX_TIMEOUT_NANO, Math.max(1, Math.round((deadline - Date.now()) * 1e6))),
         metadata: md ? [...md].map(([key, value]) => ({ key, value })) : [],
       });
       size = body.byteLength;
@@ -196,6 +229,8 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     this.host.forget(this.id);
     this.clearTimer();
     this.queue.end();
+    // The stream left the connection: its unread messages no longer hold the connection's reading.
+    this.queue.detach();
     this.pendingStatus = s;
     this.maybeDeliverStatus();
   }
@@ -210,18 +245,20 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     this.maybeDeliverStatus();
   }
 
-  private failSoon(s: Status): void {
-    soon((st: Status) => this.localEnd(st), s);
-  }
-
   private maybeDeliverStatus(): void {
     if (this.done || !this.pendingStatus || !this.listener) return;
     this.done = true;
     this.listener.onStatus(this.pendingStatus);
   }
 
+  /** expired tells whether the call has a deadline that has passed (a NaN deadline counts as passed). */
+  private expired(): boolean {
+    const { deadline } = this.options;
+    return deadline !== undefined && !(deadline > Date.now());
+  }
+
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }

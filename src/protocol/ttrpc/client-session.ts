@@ -1,8 +1,10 @@
 import type { CallOptions, ClientCall, ClientTransport, MethodKind } from '../../call/call.js';
+import { ReadGate } from '../../call/read-gate.js';
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
 import { type ClientCallHost, TtrpcClientCall } from './client-call.js';
+import { pauseReading, resumeReading } from './session-reading.js';
 import { FrameDecoder } from './decoder.js';
 import { decodeResponse, encodeRequestPrefix } from './envelope.js';
 import { type Frame, MessageType } from './frame.js';
@@ -33,6 +35,8 @@ export class TtrpcClientSession implements ClientTransport {
   private readonly closeCallbacks: Array<(error?: Error) => void> = [];
   private readonly host: ClientCallHost;
   private readonly prefixes = new Map<string, Uint8Array>();
+  /** gate is the connection's receive backpressure (README "Limits and backpressure"). */
+  readonly gate: ReadGate;
   /** droppedFrames counts frames for unknown or finished streams. */
   droppedFrames = 0;
 
@@ -44,10 +48,23 @@ export class TtrpcClientSession implements ClientTransport {
     this.opts = resolveTtrpcOptions(options);
     this.writer = new FrameWriter(conn, this.opts.defer, this.opts.writeBufferSize);
     const writer = this.writer;
+    this.gate = new ReadGate(
+      { pause: () => pauseReading(this.decoder, conn), resume: () => resumeReading(this.decoder, conn) },
+      {
+        stallTimeoutMs: this.opts.receiveStallTimeoutMs,
+        maxConnectionBytes: this.opts.maxConnectionQueuedBytes,
+        largest: () => {
+          let best: TtrpcClientCall | undefined;
+          for (const c of this.streams.values()) if (!best || c.queuedBytes > best.queuedBytes) best = c;
+          return best?.receiveQueue;
+        },
+      },
+    );
     this.host = {
       maxMessageLength: this.opts.maxMessageLength,
       maxQueuedMessages: this.opts.maxQueuedMessages,
       maxQueuedBytes: this.opts.maxQueuedBytes,
+      gate: this.gate,
       open: (c: TtrpcClientCall) => this.open(c),
       forget: (id: number) => void this.streams.delete(id),
       write: (id: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck) => writer.push(id, type, flags, data, ack),
@@ -155,6 +172,8 @@ export class TtrpcClientSession implements ClientTransport {
     const calls = [...this.streams.values()];
     this.streams.clear();
     for (const c of calls) c.fail(s);
+    this.gate.close();
+    this.writer.connectionClosed();
     for (const cb of this.closeCallbacks.splice(0)) cb(err);
   }
 }

@@ -9,6 +9,7 @@
 import type { Status, StatusDetail } from '../../status/status.js';
 import { Code } from '../../status/code.js';
 import { malformed } from './protocol-error.js';
+import { type KeyValue, type MetadataLimits, MetadataBudget } from './request-metadata.js';
 import { WireReader } from './wire-reader.js';
 import {
   bytesFieldSize, checkInt64, int64Size, stringFieldSize, varintSize,
@@ -16,13 +17,7 @@ import {
 } from './wire-writer.js';
 import { allocate } from './slab.js';
 
-/** KeyValue is one `ttrpc.KeyValue` metadata entry. */
-export interface KeyValue {
-  /** key is the metadata key as sent (clients should send lower case). */
-  key: string;
-  /** value is one value for the key. */
-  value: string;
-}
+export type { KeyValue, MetadataLimits } from './request-metadata.js';
 
 /** Request is the `ttrpc.Request` envelope that opens a stream. */
 export interface Request {
@@ -158,14 +153,20 @@ export function encodeRequestPrefix(service: string, method: string): Uint8Array
   return encodeRequest({ service, method, payload: EMPTY, timeoutNano: 0, metadata: [] });
 }
 
-/** decodeRequest parses a Request; throws ProtocolError INVALID_ARGUMENT on malformed input. Payload is a view into `data`. */
-export function decodeRequest(data: Uint8Array): Request {
+/**
+ * decodeRequest parses a Request; payload is a view into `data`. Throws
+ * ProtocolError INVALID_ARGUMENT on malformed input, and MetadataTooLargeError
+ * (RESOURCE_EXHAUSTED) as soon as the metadata goes over `limits` (default
+ * 1024 entries, 8 KiB of keys and values): decoding stops there.
+ */
+export function decodeRequest(data: Uint8Array, limits?: MetadataLimits): Request {
   const r = new WireReader(data);
   let service = '';
   let method = '';
   let payload = EMPTY;
   let timeoutNano = 0;
   const metadata: KeyValue[] = [];
+  let budget: MetadataBudget | undefined;
   while (r.pos < r.end) {
     const tag = r.tag();
     switch (tag) {
@@ -173,27 +174,11 @@ export function decodeRequest(data: Uint8Array): Request {
       case TAG_2_LEN: method = r.internedString(); break;
       case TAG_3_LEN: payload = r.bytes(); break;
       case TAG_4_VARINT: timeoutNano = r.int64(); break;
-      case TAG_5_LEN: metadata.push(readKeyValue(r)); break;
+      case TAG_5_LEN: metadata.push((budget ??= new MetadataBudget(limits)).readKeyValue(r)); break;
       default: r.skip(tag & 7);
     }
   }
   return { service, method, payload, timeoutNano, metadata };
-}
-
-function readKeyValue(r: WireReader): KeyValue {
-  const len = r.length();
-  const outer = r.end;
-  r.end = r.pos + len;
-  let key = '';
-  let value = '';
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag === TAG_1_LEN) key = r.internedString();
-    else if (tag === TAG_2_LEN) value = r.string();
-    else r.skip(tag & 7);
-  }
-  r.end = outer;
-  return { key, value };
 }
 
 /** responseSize returns the encoded size of a Response; throws ProtocolError for a non-int32 status code. */

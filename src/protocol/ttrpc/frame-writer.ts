@@ -14,6 +14,8 @@ export const defaultDefer: Defer = (run) => {
 export interface FrameAck {
   /** frameWritten runs once per acknowledged frame, in push order. */
   frameWritten(): void;
+  /** frameDropped runs instead of frameWritten when the connection closed before the frame could be written (default: frameWritten). */
+  frameDropped?(): void;
 }
 
 /** WriteAck is a frame's completion: a callback or an object (calls acknowledge themselves without a closure per frame). */
@@ -56,6 +58,13 @@ export class FrameWriter {
   private blockedAcks: WriteAck[] = [];
   // Set when a write found the connection over its high-water mark; cleared by drained().
   private overHighWater = false;
+  // Set while the connection holds more than maxPendingWriteBytes unwritten (reported through onBlocked).
+  private blocked = false;
+  private closed = false;
+  /** onBlocked is told when the connection starts (true) and stops (false) holding more than maxPendingWriteBytes that the peer has not read. */
+  onBlocked: ((blocked: boolean) => void) | undefined = undefined;
+  /** maxPendingWriteBytes is the unwritten output above which onBlocked(true) is reported. */
+  maxPendingWriteBytes = Infinity;
   /** framesWritten counts frames handed to the connection. */
   framesWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
@@ -74,7 +83,7 @@ export class FrameWriter {
    * over its high-water mark (this is how send completions carry backpressure).
    */
   push(streamId: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck): void {
-    if (this.conn.closed) return;
+    if (this.conn.closed || this.closed) return this.dropLater(ack);
     if (ack) this.acks.push(ack);
     this.headers.push(streamId, type, flags, NO_TAG);
     this.bodies.push(data);
@@ -89,7 +98,7 @@ export class FrameWriter {
    * caller has checked against its limit. `ack` as for push.
    */
   pushField(streamId: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void {
-    if (this.conn.closed) return;
+    if (this.conn.closed || this.closed) return this.dropLater(ack);
     if (ack) this.acks.push(ack);
     this.headers.push(streamId, type, flags, payload.byteLength === 0 ? NO_TAG : tag);
     if (payload.byteLength === 0) this.bodies.push(prefix);
@@ -118,10 +127,40 @@ export class FrameWriter {
     const acks = this.acks;
     if (acks.length === 0) return;
     this.acks = [];
-    if (this.conn.closed) return;
+    if (this.conn.closed || this.closed) {
+      for (const a of acks) dropAck(a);
+      return;
+    }
     if (!this.overHighWater && this.blockedAcks.length === 0) for (const a of acks) runAck(a);
     else for (const a of acks) this.blockedAcks.push(a);
   };
+
+  /**
+   * connectionClosed releases every acknowledgement still waiting (queued in
+   * this turn or held back by backpressure) as dropped, so each call that
+   * wrote a frame learns its fate exactly once; later pushes are dropped too.
+   */
+  connectionClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.headers = [];
+    this.bodies = [];
+    this.total = 0;
+    const acks = this.blockedAcks.concat(this.acks);
+    this.blockedAcks = [];
+    this.acks = [];
+    for (const a of acks) dropAck(a);
+  }
+
+  // dropLater reports a frame pushed after the connection closed as dropped, on a later turn (never inside push).
+  private dropLater(ack: WriteAck | undefined): void {
+    if (!ack) return;
+    this.acks.push(ack);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.defer(this.flushNow);
+    }
+  }
 
   /** writeOut writes the queued frames as one buffer (acknowledgements wait for flushNow). */
   private writeOut(): void {
@@ -160,12 +199,22 @@ export class FrameWriter {
     this.framesWritten += n;
     this.writes++;
     if (this.conn.closed) return;
-    if (!this.conn.write(out)) this.overHighWater = true;
+    if (!this.conn.write(out)) {
+      this.overHighWater = true;
+      if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {
+        this.blocked = true;
+        this.onBlocked(true);
+      }
+    }
   }
 
   /** drained releases the acks held back while the connection was over its high-water mark. */
   drained(): void {
     this.overHighWater = false;
+    if (this.blocked) {
+      this.blocked = false;
+      this.onBlocked?.(false);
+    }
     const acks = this.blockedAcks;
     this.blockedAcks = [];
     for (const a of acks) runAck(a);
@@ -174,6 +223,12 @@ export class FrameWriter {
 
 function runAck(a: WriteAck): void {
   if (typeof a === 'function') a();
+  else a.frameWritten();
+}
+
+function dropAck(a: WriteAck): void {
+  if (typeof a === 'function') a();
+  else if (a.frameDropped) a.frameDropped();
   else a.frameWritten();
 }
 

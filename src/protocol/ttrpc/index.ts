@@ -4,7 +4,10 @@ export {
   HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType, Flags, type Frame,
   writeHeader, encodeFrame, readHeaderLength, readHeaderStreamId,
 } from './frame.js';
-export { FrameDecoder, type FrameDecoderOptions, type OversizeInfo } from './decoder.js';
+export { FrameDecoder, PARTIAL_FRAME_SLACK, type FrameDecoderOptions, type OversizeInfo } from './decoder.js';
+export {
+  DEFAULT_MAX_METADATA_ENTRIES, DEFAULT_MAX_METADATA_BYTES, type MetadataLimits, MetadataTooLargeError,
+} from './request-metadata.js';
 export {
   type KeyValue, type Request, type Response,
   requestSize, writeRequest, encodeRequest, decodeRequest,

@@ -1,5 +1,7 @@
 import { type CallListener, type MethodKind, type SendOptions, type ServerCall, serverStreams } from '../../call/call.js';
+import type { ReadGate } from '../../call/read-gate.js';
 import { type MessageSink, ReceiveQueue } from '../../call/receive-queue.js';
+import { LongTimer } from '../../call/long-timer.js';
 import { soon } from '../../call/soon.js';
 import { Metadata } from '../../metadata/metadata.js';
 import { Code } from '../../status/code.js';
@@ -40,7 +42,7 @@ export class TtrpcServerCall implements ServerCall, MessageSink, FrameAck {
   private terminalSent = false;
   private finished = false;
   private cancelReason: Status | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
   private md: Metadata | undefined;
   // Written frames still to be acknowledged: Data frames (onWritable) come before the terminal frame (onStatus with finalStatus).
   private dataAcks = 0;
@@ -57,12 +59,13 @@ export class TtrpcServerCall implements ServerCall, MessageSink, FrameAck {
     readonly peer: string,
     maxQueuedMessages: number,
     maxQueuedBytes: number,
+    gate?: ReadGate,
   ) {
-    this.queue = new ReceiveQueue(this, maxQueuedMessages, maxQueuedBytes);
+    this.queue = new ReceiveQueue(this, maxQueuedMessages, maxQueuedBytes, gate);
     if (deadline !== undefined) {
       const left = deadline - Date.now();
       if (left <= 0) queueMicrotask(() => this.cancelWith(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'), true));
-      else this.timer = setTimeout(() => this.cancelWith(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'), true), left);
+      else this.timer = new LongTimer(() => this.cancelWith(status(Code.DEADLINE_EXCEEDED, 'context deadline exceeded'), true), left);
     }
   }
 
@@ -79,6 +82,23 @@ export class TtrpcServerCall implements ServerCall, MessageSink, FrameAck {
   /** deliverMessage implements MessageSink for the receive queue. @internal */
   deliverMessage(m: Uint8Array | null): void {
     this.listener?.onMessage(m);
+  }
+
+  /** receiveStalled implements MessageSink: the handler left its full queue unread for the stall timeout. @internal */
+  receiveStalled(): void {
+    const n = this.queue.length;
+    this.cancelWith(status(Code.RESOURCE_EXHAUSTED, `ttrpc: receive queue full (${n} unread messages, none read for ${this.queue.stallTimeoutMs} ms)`), true);
+  }
+
+  /** frameDropped implements FrameAck: the connection closed before the frame was written; the call still ends exactly once. @internal */
+  frameDropped(): void {
+    const l = this.listener;
+    if (this.dataAcks > 0) {
+      this.dataAcks--;
+      l?.onWritable(false);
+    } else {
+      l?.onStatus(this.finalStatus!);
+    }
   }
 
   /** frameWritten implements FrameAck: the next acknowledged frame is a Data frame while any is pending, else the terminal one. @internal */
@@ -177,7 +197,7 @@ export class TtrpcServerCall implements ServerCall, MessageSink, FrameAck {
   }
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }

@@ -1,9 +1,12 @@
 import { type CallRouter, clientStreams } from '../../call/call.js';
+import { type GatedQueue, ReadGate } from '../../call/read-gate.js';
 import { Code } from '../../status/code.js';
 import { type Status, status } from '../../status/status.js';
 import type { Conn } from '../../transport/conn.js';
+import { pauseReading, resumeReading } from './session-reading.js';
 import { FrameDecoder, type OversizeInfo } from './decoder.js';
 import { decodeRequest, encodeResponse } from './envelope.js';
+import { MetadataTooLargeError } from './request-metadata.js';
 import { Flags, type Frame, MessageType } from './frame.js';
 import { FrameWriter, type WriteAck } from './frame-writer.js';
 import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions } from './options.js';
@@ -28,12 +31,16 @@ export class TtrpcServerSession {
   private lastId = 0;
   private closed = false;
   private readonly host: ServerCallHost;
+  /** gate is the connection's receive backpressure (README "Limits and backpressure"). */
+  readonly gate: ReadGate;
   // The last method seen: decoded names are interned, so a repeated method is recognised by identity and its path reused.
   private lastService = '';
   private lastMethod = '';
   private lastPath = '';
   /** ignoredFrames counts frames that were dropped without a reply. */
   ignoredFrames = 0;
+  /** framesReceived counts the frames received, oversize ones included (a connection guard watches it for progress). */
+  framesReceived = 0;
 
   /** constructor takes over a connection and serves it until it closes. */
   constructor(
@@ -56,6 +63,14 @@ export class TtrpcServerSession {
       onFrame: (f) => this.onFrame(f),
       onOversize: (o) => this.onOversize(o),
     });
+    const decoder = this.decoder;
+    this.gate = new ReadGate(
+      { pause: () => pauseReading(decoder, conn), resume: () => resumeReading(decoder, conn) },
+      { stallTimeoutMs: this.opts.receiveStallTimeoutMs, maxConnectionBytes: this.opts.maxConnectionQueuedBytes, largest: () => this.largestQueue() },
+    );
+    // A peer that does not read its replies gets no new requests read either: memory stays bounded.
+    this.writer.maxPendingWriteBytes = this.opts.maxPendingWriteBytes;
+    this.writer.onBlocked = (blocked) => (blocked ? this.gate.hold() : this.gate.release());
     conn.start({
       onData: (chunk) => {
         try {
@@ -79,6 +94,17 @@ export class TtrpcServerSession {
     return this.streams.size;
   }
 
+  /** partialFrame tells whether part of a frame arrived and the rest is awaited (false while the session itself pauses reading). */
+  get partialFrame(): boolean {
+    return !this.gate.paused && this.decoder.hasPartialFrame;
+  }
+
+  private largestQueue(): GatedQueue | undefined {
+    let best: TtrpcServerCall | undefined;
+    for (const c of this.streams.values()) if (!best || c.queue.queuedBytes > best.queue.queuedBytes) best = c;
+    return best?.queue;
+  }
+
   /** close closes the connection at once; running calls are cancelled. */
   close(): void {
     this.writer.flushNow();
@@ -91,6 +117,7 @@ export class TtrpcServerSession {
   }
 
   private onFrame(f: Frame): void {
+    this.framesReceived++;
     if (this.closed) return;
     if (f.type === MessageType.Request) this.onRequest(f);
     else if (f.type === MessageType.Data) this.onDataFrame(f);
@@ -102,17 +129,21 @@ export class TtrpcServerSession {
     if (id % 2 === 0) return this.reply(id, status(Code.INVALID_ARGUMENT, 'StreamID must be odd for client initiated streams'));
     if (id <= this.lastId) return this.reply(id, status(Code.INVALID_ARGUMENT, 'StreamID cannot be re-used and must increment'));
     this.lastId = id;
+    const max = this.opts.maxConcurrentStreams;
+    if (this.streams.size >= max) return this.reply(id, status(Code.RESOURCE_EXHAUSTED, `ttrpc: too many concurrent streams (${max})`));
     let req;
     try {
-      req = decodeRequest(f.data);
+      req = decodeRequest(f.data, this.opts);
     } catch (e) {
+      // Metadata over the limits refuses this stream only: `ttrpc: request metadata exceeds 1024 entries`.
+      if (e instanceof MetadataTooLargeError) return this.reply(id, status(e.code, e.rawMessage));
       return this.reply(id, status(Code.INVALID_ARGUMENT, `unmarshal request error: ${(e as Error).message}`));
     }
     const hint = f.flags & Flags.REMOTE_OPEN ? 'bidi' : f.flags & Flags.REMOTE_CLOSED ? 'server_stream' : 'unary';
     const kind = this.router.lookup(req.service, req.method, hint);
     if (typeof kind !== 'string') return this.reply(id, kind);
     const deadline = req.timeoutNano !== 0 ? Date.now() + req.timeoutNano / 1e6 : undefined;
-    const call = new TtrpcServerCall(this.host, id, this.path(req.service, req.method), kind, req.metadata, deadline, this.conn.remoteAddress, this.opts.maxQueuedMessages, this.opts.maxQueuedBytes);
+    const call = new TtrpcServerCall(this.host, id, this.path(req.service, req.method), kind, req.metadata, deadline, this.conn.remoteAddress, this.opts.maxQueuedMessages, this.opts.maxQueuedBytes, this.gate);
     this.streams.set(id, call);
     if (!clientStreams(kind)) {
       call.queue.push(req.payload);
@@ -148,6 +179,7 @@ export class TtrpcServerSession {
   }
 
   private onOversize(o: OversizeInfo): void {
+    this.framesReceived++;
     const s = status(Code.RESOURCE_EXHAUSTED, `message length ${o.length} exceed maximum message size of ${this.opts.maxMessageLength}`);
     const call = this.streams.get(o.streamId);
     if (call) return call.cancelWith(s, true);
@@ -161,6 +193,9 @@ export class TtrpcServerSession {
     this.streams.clear();
     const s = status(Code.CANCELLED, 'ttrpc: connection closed');
     for (const c of calls) c.cancelWith(s, false);
+    this.gate.close();
+    // Calls that finished but whose last frame was still waiting end now (their acknowledgement is released as dropped).
+    this.writer.connectionClosed();
     this.onEnd?.();
   }
 }

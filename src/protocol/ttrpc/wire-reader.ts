@@ -84,7 +84,11 @@ export class WireReader {
 
   /** string reads a length-delimited field as UTF-8 text (invalid sequences become U+FFFD). */
   string(): string {
-    const len = this.length();
+    return this.stringOf(this.length());
+  }
+
+  /** stringOf reads `len` bytes as UTF-8 text; `len` must come from length() just before. */
+  stringOf(len: number): string {
     const start = this.pos;
     this.pos = start + len;
     if (len <= SHORT_ASCII) {
@@ -103,7 +107,11 @@ export class WireReader {
 
   /** internedString reads a string field like `string`, serving repeated short values from a small cache. */
   internedString(): string {
-    const len = this.length();
+    return this.internedStringOf(this.length());
+  }
+
+  /** internedStringOf reads `len` bytes like stringOf, through the cache; `len` must come from length() just before. */
+  internedStringOf(len: number): string {
     const buf = this.buf;
     const start = this.pos;
     const end = start + len;
