@@ -6,14 +6,18 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import type { Status } from '../status/status.js';
-import { type ParsedArgs, UsageError, flag } from './args.js';
+import { type ParsedArgs, UsageError } from './args.js';
 import { type RequestCodec, StdinRequests, fixedRequests, rawCodec, toHex } from './call-input.js';
-import { checkAddress, checkFlags, metadataOf, nonNegativeInt, oneOf, protoPathsOf, reportErrors, withTimeout } from './command-kit.js';
+import { type Command, PROTO_PATH, checkAddress, metadataOf, nonNegativeInt, oneOf, protoPathsOf, runCommand, withTimeout } from './command-kit.js';
+import { withTarget } from './connection-status.js';
 import { InputError, isInputError } from './input-error.js';
 import { rawCall } from './raw-call.js';
 
 /** CALL_HELP is the usage text of `reactor-rpc call`. */
 export const CALL_HELP = `usage: reactor-rpc call <address> <Service/Method> [options]
+
+  <address>              host:port (TCP), tcp://host:port, unix:///path or
+                         unix-abstract:name
 
 Makes one call and prints each response on its own line: JSON with --proto,
 hex without. A failed call prints "ERROR <CODE_NAME>: <message>" on stderr
@@ -25,8 +29,9 @@ and exits 1; a mistake in the command line or the data exits 2.
 options:
   --proto FILE           .proto declaring the method; repeatable. Requests
                          are JSON, the shape comes from the .proto
-  --proto-path DIR       import search path; repeatable (default: the
-                         directories of the inputs and their parents)
+  -I, --proto-path DIR   import search path; repeatable (default: the
+                         directories of the inputs and their parents);
+                         protoc's --proto_path works too
   --data JSON|@FILE      the request; repeatable for client streams, and a
                          JSON array is one message per element. Without
                          --data: the default message for unary and
@@ -41,11 +46,26 @@ options:
   --metadata K=V         request metadata; repeatable
   --timeout MS           deadline of the call (default 30000; 0: none)
   --connect-timeout MS   how long to try connecting (default 5000)
-  --help                 print this text
+  -h, --help             print this text
 `;
 
 const SHAPES = ['unary', 'server_stream', 'client_stream', 'bidi'] as const;
-const FLAGS = ['proto', 'proto-path', 'data', 'shape', 'protocol', 'multiplex', 'metadata', 'timeout', 'connect-timeout', 'help'];
+/** CALL is the command's name, help and option table. */
+const CALL: Command = {
+  name: 'call',
+  help: CALL_HELP,
+  options: {
+    proto: { type: 'string', multiple: true },
+    'proto-path': PROTO_PATH,
+    data: { type: 'string', multiple: true },
+    shape: { type: 'string' },
+    protocol: { type: 'string' },
+    multiplex: { type: 'boolean' },
+    metadata: { type: 'string', multiple: true },
+    timeout: { type: 'string' },
+    'connect-timeout': { type: 'string' },
+  },
+};
 
 /** CallPlan is what the command line asks for, checked before anything is dialled. */
 interface CallPlan {
@@ -58,8 +78,8 @@ interface CallPlan {
 }
 
 async function plan(args: ParsedArgs): Promise<CallPlan> {
-  const [, address, name, ...extra] = args.positional;
-  checkAddress('the server address', address);
+  const [given, name, ...extra] = args.positional;
+  const address = checkAddress('the server address', given);
   if (!name) throw new UsageError('a method is required (package.Service/Method)');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const protos = args.flags.get('proto') ?? [];
@@ -70,23 +90,18 @@ async function plan(args: ParsedArgs): Promise<CallPlan> {
     const m = findMethod(root, name);
     const codec = jsonCodec(m.requestType);
     const print = (b: Uint8Array) => JSON.stringify(messageToJson(m.responseType, b));
-    return { address: address!, path: m.path, kind: m.kind, codec, print, requests: fixedRequests(codec, args.flags.get('data')) };
+    return { address, path: m.path, kind: m.kind, codec, print, requests: fixedRequests(codec, args.flags.get('data')) };
   }
   const s = name.startsWith('/') ? name.slice(1) : name;
   const slash = s.lastIndexOf('/');
   if (slash <= 0 || slash === s.length - 1) throw new UsageError(`method "${name}" is not of the form package.Service/Method`);
   const kind = oneOf(args, 'shape', SHAPES, 'unary');
-  return { address: address!, path: `/${s}`, kind, codec: rawCodec, print: toHex, requests: fixedRequests(rawCodec, args.flags.get('data')) };
+  return { address, path: `/${s}`, kind, codec: rawCodec, print: toHex, requests: fixedRequests(rawCodec, args.flags.get('data')) };
 }
 
-/** runCall runs `reactor-rpc call` and resolves to the exit code. */
-export async function runCall(args: ParsedArgs): Promise<number> {
-  if (args.flags.has('help')) {
-    process.stdout.write(CALL_HELP);
-    return 0;
-  }
-  return reportErrors('call', async () => {
-    checkFlags(args, FLAGS);
+/** runCall runs `reactor-rpc call` with the words after `call` and resolves to the exit code. */
+export async function runCall(argv: readonly string[]): Promise<number> {
+  return runCommand(CALL, argv, async (args) => {
     const p = await plan(args);
     const protocol = oneOf(args, 'protocol', ['ttrpc', 'drpc'] as const, 'ttrpc');
     const timeoutMs = nonNegativeInt(args, 'timeout', 30_000);
@@ -113,8 +128,10 @@ export async function runCall(args: ParsedArgs): Promise<number> {
       }
     };
     let result: Status;
+    let replies = 0;
+    const counted = (b: Uint8Array): boolean => (replies++, out(b));
     try {
-      result = await rawCall(client, p.path, p.kind, stdin ?? p.requests ?? [p.codec.empty()], options, out);
+      result = await rawCall(client, p.path, p.kind, stdin ?? p.requests ?? [p.codec.empty()], options, counted);
     } finally {
       stdin?.close();
       // Closing ends the connection at once; the wait only covers calls still reaching onDone.
@@ -123,7 +140,7 @@ export async function runCall(args: ParsedArgs): Promise<number> {
     if (stdin?.error) throw stdin.error;
     // A response that does not decode as the .proto's type is the server's (or the .proto's) problem: a failed call.
     if (outputError) throw new RpcError(Code.INTERNAL, outputError.message);
-    if (result.code !== Code.OK) throw RpcError.fromStatus(result);
+    if (result.code !== Code.OK) throw RpcError.fromStatus(withTarget(result, p.address, replies > 0));
     return 0;
   });
 }

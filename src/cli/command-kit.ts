@@ -1,16 +1,41 @@
-// Shared pieces of the call, serve, proxy and bench commands: option checks,
-// one-line error reporting and signal handling.
+// Shared pieces of the commands: help/version/parsing around each command,
+// option checks, one-line error reporting and signal handling.
 import { dirname, resolve } from 'node:path';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { formatStatus, status } from '../status/status.js';
-import { parseAddress } from '../transport/address.js';
-import { type ParsedArgs, UsageError, flag } from './args.js';
+import { cliAddress } from './address-arg.js';
+import { type OptionSpec, type OptionTable, type ParsedArgs, UsageError, earlyRequest, flag, parseCommandLine } from './args.js';
 import { isInputError } from './input-error.js';
+import { packageVersion } from './package-info.js';
 
-/** checkFlags throws UsageError for an option the command does not know. */
-export function checkFlags(args: ParsedArgs, known: readonly string[]): void {
-  for (const k of args.flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
+/** Command describes one command of the CLI: its name, help text and option table. */
+export interface Command {
+  /** name is the command word(s), as in `reactor-rpc <name>`. */
+  name: string;
+  /** help is printed for -h/--help. */
+  help: string;
+  /** options is the command's option table (--help and --version are added). */
+  options: OptionTable;
+}
+
+/** runCommand answers -h/--help and --version, parses argv against the command's table and runs body, reporting errors as one line (see reportErrors). */
+export async function runCommand(cmd: Command, argv: readonly string[], body: (args: ParsedArgs) => Promise<number>): Promise<number> {
+  const early = earlyRequest(argv, cmd.options);
+  if (early) {
+    process.stdout.write(early === 'help' ? cmd.help : `reactor-rpc ${packageVersion()}\n`);
+    return 0;
+  }
+  return reportErrors(cmd.name, () => body(parseCommandLine(argv, cmd.options)));
+}
+
+/** PROTO_PATH is the option spec of --proto-path (also -I and protoc's --proto_path). */
+export const PROTO_PATH: OptionSpec = { type: 'string', multiple: true, short: 'I', alias: 'proto_path' };
+
+/** usageLine renders a usage mistake: `reactor-rpc <command>: <message> (see reactor-rpc <command> --help)`. */
+export function usageLine(command: string, message: string): string {
+  const who = command ? `reactor-rpc ${command}` : 'reactor-rpc';
+  return `${who}: ${message} (see ${who} --help)\n`;
 }
 
 /** oneOf reads a flag that must be one of a few words. */
@@ -29,15 +54,9 @@ export function nonNegativeInt(args: ParsedArgs, name: string, fallback: number)
   return n;
 }
 
-/** checkAddress throws UsageError for a malformed address (before anything is dialled). */
+/** checkAddress returns the address in the library's syntax (a bare host:port becomes tcp://host:port); throws UsageError for a malformed one. */
 export function checkAddress(what: string, address: string | undefined): string {
-  if (!address || address === 'true') throw new UsageError(`${what} is required (unix:///path, unix-abstract:name, tcp://host:port)`);
-  try {
-    parseAddress(address);
-  } catch (e) {
-    throw new UsageError(`${what}: ${e instanceof RpcError ? e.rawMessage : (e as Error).message}`);
-  }
-  return address;
+  return cliAddress(what, address);
 }
 
 /** metadataOf reads repeated `--metadata key=value` options. */
@@ -72,7 +91,7 @@ export async function reportErrors(command: string, body: () => Promise<number>)
     return await body();
   } catch (e) {
     if (e instanceof UsageError || isInputError(e)) {
-      process.stderr.write(`reactor-rpc ${command}: ${e.message} (see reactor-rpc ${command} --help)\n`);
+      process.stderr.write(usageLine(command, e.message));
       return 2;
     }
     if (e instanceof RpcError) {

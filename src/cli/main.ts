@@ -1,53 +1,67 @@
 // The reactor-rpc command line: `reactor-rpc <command> [options]`.
-import { RpcError } from '../status/rpc-error.js';
-import { UsageError, parseArgs } from './args.js';
-import { INTEROP_HELP, runInterop } from './interop/command.js';
-import { runGen } from './gen-command.js';
-import { runCall } from './call-command.js';
-import { runServe } from './serve-command.js';
-import { runProxy } from './proxy-command.js';
 import { runBench } from './bench-command.js';
+import { runCall } from './call-command.js';
+import { usageLine } from './command-kit.js';
+import { runGen } from './gen-command.js';
+import { runInterop } from './interop/command.js';
+import { packageVersion } from './package-info.js';
+import { runProxy } from './proxy-command.js';
+import { runServe } from './serve-command.js';
 
 /** HELP is the usage text printed by `reactor-rpc help`. */
 export const HELP = `usage: reactor-rpc <command> [options]
 
 commands:
-  gen <files.proto…>     generate typed service definitions and clients (see reactor-rpc gen --help)
-  interop serve|client   the interop peer (see reactor-rpc interop --help)
-  call <addr> <method>   call any method, JSON in and out with --proto (see reactor-rpc call --help)
-  serve <files.proto…>   answer every method of the services with default messages (see reactor-rpc serve --help)
-  proxy                  forward every call to another server, ttrpc or drpc (see reactor-rpc proxy --help)
-  bench [options]        run the benchmarks and print their table (see reactor-rpc bench --help)
-  help                   print this text
+  gen <files.proto…>     generate typed service definitions and clients
+  interop serve|client   the interop peer
+  call <addr> <method>   call any method, JSON in and out with --proto
+  serve <files.proto…>   answer every method of the services with default messages
+  proxy                  forward every call to another server, ttrpc or drpc
+  bench [options]        run the benchmarks and print their table
+  help [command]         print this text, or a command's
 
-${INTEROP_HELP}`;
+Every command takes -h/--help (its own usage) and --version.
+reactor-rpc -v/--version prints the version. Addresses: host:port (TCP),
+tcp://host:port, unix:///path, unix-abstract:name.
+
+Exit codes: 0 success, 1 a failed call or run, 2 a usage mistake.
+`;
+
+/** COMMANDS maps each command word to its runner (argv after the command word). */
+const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
+  gen: runGen,
+  interop: runInterop,
+  call: runCall,
+  serve: runServe,
+  proxy: runProxy,
+  bench: runBench,
+};
 
 /** main runs the command line with `argv` (without the node and script paths) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
     process.stdout.write(HELP);
     return 0;
   }
-  try {
-    // bench passes its options through to the benchmark runner unparsed.
-    if (command === 'bench') return await runBench(argv.slice(1));
-    const args = parseArgs(argv, ['help', 'drpc-mux', 'multiplex', 'log']);
-    if (command === 'interop') return await runInterop(args);
-    if (command === 'gen') return await runGen(args);
-    if (command === 'call') return await runCall(args);
-    if (command === 'serve') return await runServe(args);
-    if (command === 'proxy') return await runProxy(args);
-    throw new UsageError(`unknown command '${command}'`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`reactor-rpc: ${e.message}\n\n${HELP}`);
-      return 2;
-    }
-    if (e instanceof RpcError) {
-      process.stderr.write(`reactor-rpc: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`reactor-rpc ${packageVersion()}\n`);
+    return 0;
   }
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const run = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    if (run) return run(['--help']);
+    process.stderr.write(usageLine('', `unknown command "${topic}" (commands: ${Object.keys(COMMANDS).join(', ')})`));
+    return 2;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (run) return run(rest);
+  const what = command.startsWith('-') ? `unknown option ${command}` : `unknown command "${command}"`;
+  process.stderr.write(usageLine('', `${what} (commands: ${Object.keys(COMMANDS).join(', ')})`));
+  return 2;
 }

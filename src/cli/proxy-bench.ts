@@ -12,7 +12,7 @@ import { Server } from '../server/server.js';
 import { defineService } from '../services/definition.js';
 import { PipeListener } from '../transport/pipe-listener.js';
 import { type ParsedArgs, UsageError, flag } from './args.js';
-import { checkFlags, nonNegativeInt, oneOf } from './command-kit.js';
+import { nonNegativeInt, oneOf } from './command-kit.js';
 import { Progress } from './progress.js';
 
 /** PROXY_BENCH_HELP is the usage text of `reactor-rpc bench proxy`. */
@@ -89,13 +89,9 @@ async function scenario(transport: 'pipe' | 'unix', concurrency: number, seconds
   }
 }
 
-/** runProxyBench runs `reactor-rpc bench proxy` and resolves to the exit code. */
+/** runProxyBench runs `reactor-rpc bench proxy` with its parsed options and resolves to the exit code. */
 export async function runProxyBench(args: ParsedArgs): Promise<number> {
-  if (args.flags.has('help')) {
-    process.stdout.write(PROXY_BENCH_HELP);
-    return 0;
-  }
-  checkFlags(args, ['transport', 'concurrency', 'seconds', 'rounds', 'json', 'help']);
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument "${args.positional[0]}"`);
   const which = oneOf(args, 'transport', ['pipe', 'unix', 'both'] as const, 'both');
   const transports = which === 'both' ? (['pipe', 'unix'] as const) : ([which] as const);
   const conc = (flag(args, 'concurrency', '1,64') ?? '').split(',').map(Number);

@@ -5,7 +5,7 @@ import { type ProxyCallLog, ReconnectingUpstream, createProxy } from '../proxy/i
 import { Server } from '../server/server.js';
 import { Code, codeName } from '../status/code.js';
 import { type ParsedArgs, UsageError, flag } from './args.js';
-import { checkAddress, checkFlags, nonNegativeInt, oneOf, protoPathsOf, reportErrors, untilSignal } from './command-kit.js';
+import { type Command, PROTO_PATH, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
 import { Progress } from './progress.js';
 
 /** PROXY_HELP is the usage text of `reactor-rpc proxy`. */
@@ -19,7 +19,8 @@ Prints "listening <address>" once ready; SIGINT/SIGTERM shut it down
 gracefully. On a terminal, stderr shows calls/s and errors.
 
 options:
-  --listen ADDR          where to accept clients (required)
+  --listen ADDR          where to accept clients (required): host:port,
+                         tcp://host:port, unix:///path or unix-abstract:name
   --listen-protocol P    ttrpc (default), drpc, or auto
   --to ADDR              the upstream server (required)
   --to-protocol P        ttrpc (default) or drpc
@@ -29,14 +30,30 @@ options:
                          client streams as bidi: with --proto the upstream
                          call gets the method's own shape (needed from a
                          drpc client to a ttrpc upstream)
-  --proto-path DIR       import search path; repeatable
+  -I, --proto-path DIR   import search path; repeatable (--proto_path too)
   --log                  print one line per call: method, status, duration, bytes
   --connect-timeout MS   how long to try dialling the upstream (default 5000)
   --grace MS             how long shutdown waits for running calls (default 2000)
-  --help                 print this text
+  -h, --help             print this text
 `;
 
-const FLAGS = ['listen', 'listen-protocol', 'to', 'to-protocol', 'multiplex', 'proto', 'proto-path', 'log', 'connect-timeout', 'grace', 'help'];
+/** PROXY is the command's name, help and option table. */
+const PROXY: Command = {
+  name: 'proxy',
+  help: PROXY_HELP,
+  options: {
+    listen: { type: 'string' },
+    'listen-protocol': { type: 'string' },
+    to: { type: 'string' },
+    'to-protocol': { type: 'string' },
+    multiplex: { type: 'boolean' },
+    proto: { type: 'string', multiple: true },
+    'proto-path': PROTO_PATH,
+    log: { type: 'boolean' },
+    'connect-timeout': { type: 'string' },
+    grace: { type: 'string' },
+  },
+};
 
 /** formatCallLog renders one --log line: `method CODE 12ms in=10B out=20B` plus the message of a failure. */
 export function formatCallLog(e: ProxyCallLog): string {
@@ -58,15 +75,10 @@ async function shapesOf(args: ParsedArgs): Promise<Map<string, MethodKind> | und
   return out;
 }
 
-/** runProxy runs `reactor-rpc proxy` until SIGINT/SIGTERM; resolves to the exit code. */
-export async function runProxy(args: ParsedArgs): Promise<number> {
-  if (args.flags.has('help')) {
-    process.stdout.write(PROXY_HELP);
-    return 0;
-  }
-  return reportErrors('proxy', async () => {
-    checkFlags(args, FLAGS);
-    if (args.positional.length > 1) throw new UsageError(`unexpected argument "${args.positional[1]}"`);
+/** runProxy runs `reactor-rpc proxy` with the words after `proxy` until SIGINT/SIGTERM; resolves to the exit code. */
+export async function runProxy(argv: readonly string[]): Promise<number> {
+  return runCommand(PROXY, argv, async (args) => {
+    if (args.positional.length > 0) throw new UsageError(`unexpected argument "${args.positional[0]}"`);
     const listen = checkAddress('--listen', flag(args, 'listen'));
     const to = checkAddress('--to', flag(args, 'to'));
     const listenProtocol = oneOf(args, 'listen-protocol', ['ttrpc', 'drpc', 'auto'] as const, 'ttrpc');

@@ -5,8 +5,8 @@ import type { MethodDescriptor } from '../call/method.js';
 import { Server } from '../server/server.js';
 import { type AnyMethod, defineService } from '../services/definition.js';
 import type { ServiceImplementation } from '../services/handlers.js';
-import { type ParsedArgs, UsageError, flag } from './args.js';
-import { checkAddress, checkFlags, nonNegativeInt, oneOf, protoPathsOf, reportErrors, untilSignal } from './command-kit.js';
+import { UsageError, flag } from './args.js';
+import { type Command, PROTO_PATH, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
 import { InputError } from './input-error.js';
 import type { ProtoMethod } from './proto-json.js';
 
@@ -22,17 +22,22 @@ Prints "listening <address>" once ready; SIGINT/SIGTERM shut it down
 gracefully.
 
 options:
-  --listen ADDR          unix:///path, unix-abstract:name or tcp://host:port
-                         (port 0 picks a free port); required
+  --listen ADDR          host:port, tcp://host:port, unix:///path or
+                         unix-abstract:name (port 0 picks a free port); required
   --protocol P           ttrpc (default), drpc, or auto (told apart by each
                          connection's first bytes)
   --multiplex            drpc: multiplexed connections (clients must multiplex)
-  --proto-path DIR       import search path; repeatable
+  -I, --proto-path DIR   import search path; repeatable (--proto_path too)
   --grace MS             how long shutdown waits for running calls (default 2000)
-  --help                 print this text
+  -h, --help             print this text
 `;
 
-const FLAGS = ['listen', 'protocol', 'multiplex', 'proto-path', 'grace', 'help'];
+/** SERVE is the command's name, help and option table. */
+const SERVE: Command = {
+  name: 'serve',
+  help: SERVE_HELP,
+  options: { listen: { type: 'string' }, protocol: { type: 'string' }, multiplex: { type: 'boolean' }, 'proto-path': PROTO_PATH, grace: { type: 'string' } },
+};
 
 /** descriptor builds a raw-bytes method whose requests are checked against the .proto's request type. */
 function descriptor(m: ProtoMethod): MethodDescriptor<unknown, Uint8Array> {
@@ -91,15 +96,10 @@ export async function stubServer(files: readonly string[], protoPaths: readonly 
   return names;
 }
 
-/** runServe runs `reactor-rpc serve` until SIGINT/SIGTERM; resolves to the exit code. */
-export async function runServe(args: ParsedArgs): Promise<number> {
-  if (args.flags.has('help')) {
-    process.stdout.write(SERVE_HELP);
-    return 0;
-  }
-  return reportErrors('serve', async () => {
-    checkFlags(args, FLAGS);
-    const files = args.positional.slice(1);
+/** runServe runs `reactor-rpc serve` with the words after `serve` until SIGINT/SIGTERM; resolves to the exit code. */
+export async function runServe(argv: readonly string[]): Promise<number> {
+  return runCommand(SERVE, argv, async (args) => {
+    const files = args.positional;
     if (files.length === 0) throw new UsageError('no .proto files given');
     const listen = checkAddress('--listen', flag(args, 'listen'));
     const protocol = oneOf(args, 'protocol', ['ttrpc', 'drpc', 'auto'] as const, 'ttrpc');

@@ -3,6 +3,7 @@ import { CallServer } from '../../server/call-server.js';
 import { connectDrpc, connectTtrpc } from '../../client/connect.js';
 import { Client } from '../../client/client.js';
 import { type ParsedArgs, UsageError, flag } from '../args.js';
+import { type Command, checkAddress, runCommand } from '../command-kit.js';
 import { addTtrpcInteropServices } from './ttrpc-reactor-service.js';
 import { Server } from '../../server/server.js';
 import { TTRPC_SCENARIOS } from './ttrpc-scenarios.js';
@@ -16,7 +17,7 @@ export const INTEROP_HELP = `usage:
 
 serve prints "listening <addr>" first and runs until SIGINT/SIGTERM.
 client prints "PASS name" or "FAIL name: reason" per scenario; exit 1 if any failed.
-ADDR: unix:///path, unix-abstract:name, tcp://host:port (port 0 picks one).
+ADDR: host:port, tcp://host:port, unix:///path, unix-abstract:name (port 0 picks one).
 --drpc-mux: both sides multiplex drpc streams (the CockroachDB fork's mode).
 ttrpc scenarios: ${Object.keys(TTRPC_SCENARIOS).join(', ')}
 drpc scenarios: ${Object.keys(DRPC_SCENARIOS).join(', ')}
@@ -30,22 +31,33 @@ function protocolOf(args: ParsedArgs): 'ttrpc' | 'drpc' {
   return p;
 }
 
-/** runInterop runs `interop serve|client`; resolves to the exit code. */
-export async function runInterop(args: ParsedArgs): Promise<number> {
-  const sub = args.positional[1];
-  if (args.flags.has('help') || sub === undefined) {
-    process.stdout.write(INTEROP_HELP);
-    return sub === undefined && !args.flags.has('help') ? 2 : 0;
-  }
-  const protocol = protocolOf(args);
-  if (sub === 'serve') return serve(args, protocol);
-  if (sub === 'client') return protocol === 'drpc' ? drpcClient(args) : client(args);
-  throw new UsageError(`unknown interop command "${sub}" (want serve or client)`);
+/** INTEROP is the command's name, help and option table. */
+const INTEROP: Command = {
+  name: 'interop',
+  help: INTEROP_HELP,
+  options: { protocol: { type: 'string' }, 'drpc-mux': { type: 'boolean' }, listen: { type: 'string' }, addr: { type: 'string' }, scenario: { type: 'string' } },
+};
+
+/** runInterop runs `interop serve|client` with the words after `interop`; resolves to the exit code. */
+export async function runInterop(argv: readonly string[]): Promise<number> {
+  return runCommand(INTEROP, argv, async (args) => {
+    const [sub, extra] = args.positional;
+    if (sub === undefined) throw new UsageError('serve or client is required');
+    if (sub !== 'serve' && sub !== 'client') throw new UsageError(`unknown interop command "${sub}" (want serve or client)`);
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    const protocol = protocolOf(args);
+    if (sub === 'serve') return serve(args, protocol);
+    return protocol === 'drpc' ? drpcClient(args) : client(args);
+  });
+}
+
+/** unknownScenario is the usage error for a scenario name that is not in the list. */
+function unknownScenario(name: string, known: readonly string[]): UsageError {
+  return new UsageError(`unknown scenario "${name}" (scenarios: ${known.join(', ')})`);
 }
 
 async function serve(args: ParsedArgs, protocol: 'ttrpc' | 'drpc'): Promise<number> {
-  const listen = flag(args, 'listen');
-  if (!listen) throw new UsageError('interop serve needs --listen ADDR');
+  const listen = checkAddress('--listen', flag(args, 'listen'));
   let address: string;
   let stop: () => Promise<void>;
   if (protocol === 'drpc') {
@@ -71,11 +83,10 @@ async function serve(args: ParsedArgs, protocol: 'ttrpc' | 'drpc'): Promise<numb
 }
 
 async function client(args: ParsedArgs): Promise<number> {
-  const addr = flag(args, 'addr');
-  if (!addr) throw new UsageError('interop client needs --addr ADDR');
+  const addr = checkAddress('--addr', flag(args, 'addr'));
   const wanted = flag(args, 'scenario', 'all')!;
   const names = wanted === 'all' ? Object.keys(TTRPC_SCENARIOS) : wanted.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!TTRPC_SCENARIOS[n]) throw new UsageError(`unknown scenario "${n}"`);
+  for (const n of names) if (!Object.hasOwn(TTRPC_SCENARIOS, n)) throw unknownScenario(n, Object.keys(TTRPC_SCENARIOS));
   let failed = 0;
   for (const name of names) {
     let t;
@@ -94,16 +105,15 @@ async function client(args: ParsedArgs): Promise<number> {
 }
 
 async function drpcClient(args: ParsedArgs): Promise<number> {
-  const addr = flag(args, 'addr');
-  if (!addr) throw new UsageError('interop client needs --addr ADDR');
+  const addr = checkAddress('--addr', flag(args, 'addr'));
   const multiplex = args.flags.has('drpc-mux');
   const scenarios = multiplex ? { ...DRPC_SCENARIOS, ...DRPC_MUX_SCENARIOS } : DRPC_SCENARIOS;
   const wanted = flag(args, 'scenario', 'all')!;
   const names = wanted === 'all' ? Object.keys(scenarios) : wanted.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (scenarios[n]) continue;
-    if (DRPC_MUX_SCENARIOS[n]) throw new UsageError(`scenario "${n}" needs --drpc-mux`);
-    throw new UsageError(`unknown scenario "${n}"`);
+    if (Object.hasOwn(scenarios, n)) continue;
+    if (Object.hasOwn(DRPC_MUX_SCENARIOS, n)) throw new UsageError(`scenario "${n}" needs --drpc-mux`);
+    throw unknownScenario(n, Object.keys(scenarios));
   }
   const env: DrpcScenarioEnv = {
     multiplex,
