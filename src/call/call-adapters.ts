@@ -2,11 +2,12 @@ import type { CallOptions, ClientTransport, ServerCall } from './call.js';
 import { CallIO } from './call-io.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
+import { abortStatus } from '../status/abort-status.js';
 import { OK_STATUS, type Status } from '../status/status.js';
 
 /** AdapterCallOptions add cancellation to call options. */
 export interface AdapterCallOptions extends CallOptions {
-  /** signal cancels the call. */
+  /** signal cancels the call: DEADLINE_EXCEEDED for a timeout reason, CANCELLED otherwise, with the reason as the error's cause. */
   signal?: AbortSignal;
 }
 
@@ -14,14 +15,18 @@ function open(t: ClientTransport, method: string, kind: Parameters<ClientTranspo
   const call = t.createCall(method, kind, o);
   const io = new CallIO(call);
   if (o.signal) {
-    if (o.signal.aborted) call.cancel();
-    else o.signal.addEventListener('abort', () => call.cancel(), { once: true });
+    const signal = o.signal;
+    if (signal.aborted) call.cancel(abortStatus(signal.reason, false));
+    else signal.addEventListener('abort', () => call.cancel(abortStatus(signal.reason)), { once: true });
   }
   return { call, io };
 }
 
-function check(s: Status): void {
-  if (s.code !== Code.OK) throw RpcError.fromStatus(s);
+/** check throws a failed status as RpcError naming the method; an aborted signal's reason is its cause. */
+function check(s: Status, method: string, o: AdapterCallOptions): void {
+  if (s.code === Code.OK) return;
+  const aborted = o.signal?.aborted === true && s.code === abortStatus(o.signal.reason).code;
+  throw RpcError.fromStatus(s, undefined, aborted ? { cause: o.signal!.reason, method } : { method });
 }
 
 /** unaryCall makes one unary call at the call layer; rejects with RpcError. */
@@ -30,7 +35,7 @@ export async function unaryCall(t: ClientTransport, method: string, request: Uin
   void io.write(request, true);
   const reply = await io.read();
   const s = await io.status;
-  check(s);
+  check(s, method, o);
   return reply ?? new Uint8Array(0);
 }
 
@@ -40,7 +45,7 @@ export async function* serverStreamCall(t: ClientTransport, method: string, requ
   void io.write(request, true);
   try {
     for (let m = await io.read(); m; m = await io.read()) yield m;
-    check(await io.status);
+    check(await io.status, method, o);
   } finally {
     call.cancel();
   }
@@ -52,7 +57,7 @@ export async function clientStreamCall(t: ClientTransport, method: string, reque
   for await (const r of requests) if (!(await io.write(r))) break;
   call.closeSend();
   const reply = await io.read();
-  check(await io.status);
+  check(await io.status, method, o);
   return reply ?? new Uint8Array(0);
 }
 
@@ -65,7 +70,7 @@ export async function* bidiCall(t: ClientTransport, method: string, requests: It
   })().catch(() => call.cancel());
   try {
     for (let m = await io.read(); m; m = await io.read()) yield m;
-    check(await io.status);
+    check(await io.status, method, o);
   } finally {
     call.cancel();
   }

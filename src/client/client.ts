@@ -10,6 +10,7 @@ import { defaultScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Status, status } from '../status/status.js';
+import { abortStatus } from '../status/abort-status.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
 import { connectDrpc, connectTtrpc } from './connect.js';
@@ -18,6 +19,7 @@ import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import { UnaryCallbackCall, type UnaryClientCall, UnaryPromiseCall } from './unary-call.js';
 import { type IdleProbe, IdleTimer } from './idle-timer.js';
 import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback } from './promise-reactors.js';
+import { CallFailure } from './call-failure.js';
 
 // Shared by calls without deadline and metadata (call layers only read their options).
 const NO_CALL_OPTIONS: CallOptions = Object.freeze({});
@@ -30,7 +32,7 @@ export interface ClientCallOptions {
   timeoutMs?: number;
   /** deadline sets an absolute deadline (ms since the epoch). */
   deadline?: number;
-  /** signal cancels the call when aborted (an already aborted signal fails the call with CANCELLED before anything is sent). */
+  /** signal cancels the call when aborted: the call ends DEADLINE_EXCEEDED when the reason is a timeout (`AbortSignal.timeout()`), CANCELLED otherwise, and its RpcError has the reason as `cause` (an already aborted signal fails the call before anything is sent). */
   signal?: AbortSignal;
 }
 
@@ -76,9 +78,10 @@ export type CloseCallback = (error?: Error) => void | Promise<void>;
  * unary callback shortcut, and reactors for every call shape. Like a ttrpc
  * client, close() closes the connection at once (open calls end with
  * UNAVAILABLE) and resolves once every open call reached onDone and the
- * on-close callbacks ran (ttrpc's UserOnCloseWait).
+ * on-close callbacks ran (ttrpc's UserOnCloseWait). `await using` closes it
+ * (Symbol.asyncDispose is close()).
  */
-export class Client {
+export class Client implements AsyncDisposable {
   private open = 0;
   private started = 0;
   private idleTimer: IdleTimer | undefined;
@@ -94,6 +97,7 @@ export class Client {
     private readonly scheduler: Scheduler,
     private readonly interceptors: readonly ClientInterceptor[] = [],
     idleTimeoutMs = 0,
+    private readonly peer: string | undefined = undefined,
   ) {
     if (idleTimeoutMs !== 0 && idleTimeoutMs !== Infinity) {
       this.idleTimer = new IdleTimer(idleTimeoutMs, this.idleProbe(), () => {
@@ -135,7 +139,7 @@ export class Client {
       options.protocol === 'drpc'
         ? await connectDrpc(target, { multiplex: options.multiplex, pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs })
         : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs });
-    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs);
+    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs, typeof target === 'string' ? target : target.address);
   }
 
   /** fromTransport wraps an already connected call-layer transport (idleTimeoutMs then closes that transport when idle). */
@@ -157,16 +161,16 @@ export class Client {
 
   /** serverStream yields the responses of a server-streaming call; throws RpcError at a failed end; breaking out cancels. */
   serverStream<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options?: ClientCallOptions): AsyncIterable<Res> {
-    const r = new IterableReadReactor<Res>();
-    this.bindRead(method, request, r, options);
+    const r = new IterableReadReactor<Res>(new CallFailure(method.path, this.peer));
+    this.bind(method, 'server_stream', r, options, request, false, r.ending);
     r.startCall();
     return r.stream;
   }
 
   /** clientStream sends every request of an (async) iterable and resolves with the response. */
   clientStream<Req, Res>(method: MethodDescriptor<Req, Res>, requests: AsyncIterable<Req> | Iterable<Req>, options?: ClientCallOptions): Promise<Res> {
-    const r = new PromiseWriteReactor<Req, Res>(requests);
-    this.bindWrite(method, r, options);
+    const r = new PromiseWriteReactor<Req, Res>(requests, new CallFailure(method.path, this.peer));
+    this.bind(method, 'client_stream', r, options, undefined, false, r.ending);
     r.startCall();
     r.begin();
     return r.result;
@@ -174,8 +178,8 @@ export class Client {
 
   /** bidi sends requests from an (async) iterable and yields responses; breaking out cancels. */
   bidi<Req, Res>(method: MethodDescriptor<Req, Res>, requests: AsyncIterable<Req> | Iterable<Req>, options?: ClientCallOptions): AsyncIterable<Res> {
-    const r = new IterableBidiReactor<Req, Res>(requests);
-    this.bindBidi(method, r, options);
+    const r = new IterableBidiReactor<Req, Res>(requests, new CallFailure(method.path, this.peer));
+    this.bind(method, method.kind, r, options, undefined, method.kind !== 'bidi', r.ending);
     r.startCall();
     r.begin();
     return r.stream;
@@ -235,6 +239,11 @@ export class Client {
     return this.closing;
   }
 
+  /** [Symbol.asyncDispose] is close(), for `await using client = await Client.connect(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** connectionClosed waits for every open call's onDone, then runs the on-close callbacks once. */
   private connectionClosed(): Promise<void> {
     this.closed ??= (async () => {
@@ -280,18 +289,19 @@ export class Client {
     this.open++;
     this.started++;
     let refused: Status | undefined;
+    unary.peer = this.peer;
     const signal = options?.signal;
     if (this.closing || this.closed) refused = status(Code.UNAVAILABLE, this.refusal);
-    else if (signal?.aborted) refused = status(Code.CANCELLED, 'cancelled before the call started');
+    else if (signal?.aborted) refused = unary.aborted(signal.reason, false);
     else if (signal) {
-      const abort = (): void => call.cancel(status(Code.CANCELLED, 'call cancelled'));
+      const abort = (): void => call.cancel(unary.aborted(signal.reason));
       signal.addEventListener('abort', abort, { once: true });
       unary.detach = () => signal.removeEventListener('abort', abort);
     }
     unary.start(call, method, request, refused);
   }
 
-  private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions | undefined, request?: Req, streamed = false): void {
+  private bind<Req, Res>(method: MethodDescriptor<Req, Res>, kind: MethodKind, reactor: ClientUnaryReactor<Res> | ClientReadReactor<Res> | ClientWriteReactor<Req, Res> | ClientBidiReactor<Req, Res>, options: ClientCallOptions | undefined, request?: Req, streamed = false, failure?: CallFailure): void {
     if (method.kind !== kind) throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not ${kind}`);
     // Checked before anything is created, so a misuse leaves no half-open call behind.
     if (isBound(reactor as ClientUnaryReactor<unknown>)) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
@@ -303,13 +313,13 @@ export class Client {
     let abort: (() => void) | undefined;
     if (signal) {
       const s = signal;
-      const a = () => call.cancel(status(Code.CANCELLED, 'call cancelled'));
+      const a = () => call.cancel(failure ? failure.aborted(s.reason) : abortStatus(s.reason));
       abort = a;
       end = { beforeDone: () => s.removeEventListener('abort', a), afterDone: this.callEnd.afterDone };
     }
     bindClientReactor(reactor, call, method, this.scheduler, request, streamed, end);
     if (signal && abort) {
-      if (signal.aborted) call.cancel(status(Code.CANCELLED, 'cancelled before the call started'));
+      if (signal.aborted) call.cancel(failure ? failure.aborted(signal.reason, false) : abortStatus(signal.reason, false));
       else signal.addEventListener('abort', abort, { once: true });
     }
     if (this.closing || this.closed) call.cancel(status(Code.UNAVAILABLE, this.refusal));

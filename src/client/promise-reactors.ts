@@ -2,16 +2,11 @@ import { ClientBidiReactor, ClientReadReactor, ClientWriteReactor } from '../../
 import { ReactorMisuseError } from '../../reactors/misuse.js';
 import { PullStream } from '../services/async-queue.js';
 import { Code } from '../status/code.js';
-import { RpcError } from '../status/rpc-error.js';
 import type { Status } from '../status/status.js';
+import type { CallFailure } from './call-failure.js';
 
 /** UnaryCallback is the unary shortcut's completion: status, and the response on success. */
 export type UnaryCallback<Res> = (status: Status, response: Res | undefined) => void;
-
-/** toError turns a non-OK status into an RpcError. @internal */
-export function toError(s: Status): RpcError {
-  return RpcError.fromStatus(s);
-}
 
 /**
  * outsideReaction runs an operation issued from outside a reaction (an iterator's
@@ -32,6 +27,10 @@ export class IterableReadReactor<Res> extends ClientReadReactor<Res> {
   /** stream is what the caller iterates. */
   readonly stream = new PullStream<Res>(() => outsideReaction(() => this.startRead()), () => this.tryCancel());
   private ended = false;
+  /** constructor takes what turns a failed end into the stream's error. */
+  constructor(readonly ending: CallFailure) {
+    super();
+  }
   /** onReadDone feeds the stream. */
   override onReadDone(ok: boolean, response: Res | undefined): void {
     if (ok) this.stream.push(response as Res);
@@ -40,7 +39,7 @@ export class IterableReadReactor<Res> extends ClientReadReactor<Res> {
   /** onDone ends or fails the stream. */
   override onDone(status: Status): void {
     if (status.code === Code.OK) this.stream.end();
-    else this.stream.fail(toError(status));
+    else this.stream.fail(this.ending.error(status));
     void this.ended;
   }
 }
@@ -91,8 +90,11 @@ export class PromiseWriteReactor<Req, Res> extends ClientWriteReactor<Req, Res> 
   /** result settles with the call's outcome. */
   readonly result: Promise<Res>;
   private settle!: { resolve: (r: Res) => void; reject: (e: unknown) => void };
-  /** constructor prepares the pump; the caller binds and starts the call. */
-  constructor(source: AsyncIterable<Req> | Iterable<Req>) {
+  /** constructor prepares the pump (`ending` builds the error of a failed end); the caller binds and starts the call. */
+  constructor(
+    source: AsyncIterable<Req> | Iterable<Req>,
+    readonly ending: CallFailure,
+  ) {
     super();
     this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.writer = new SourceWriter(source, (r) => outsideReaction(() => this.startWrite(r)), () => outsideReaction(() => this.startWritesDone()), (e) => {
@@ -113,7 +115,7 @@ export class PromiseWriteReactor<Req, Res> extends ClientWriteReactor<Req, Res> 
   override onDone(status: Status, response: Res | undefined): void {
     this.writer.stop();
     if (this.failure !== undefined) this.settle.reject(this.failure);
-    else if (status.code !== Code.OK) this.settle.reject(toError(status));
+    else if (status.code !== Code.OK) this.settle.reject(this.ending.error(status));
     else this.settle.resolve(response as Res);
   }
 }
@@ -124,8 +126,11 @@ export class IterableBidiReactor<Req, Res> extends ClientBidiReactor<Req, Res> {
   readonly stream = new PullStream<Res>(() => outsideReaction(() => this.startRead()), () => this.tryCancel());
   private readonly writer: SourceWriter<Req>;
   private failure: unknown;
-  /** constructor prepares the pump. */
-  constructor(source: AsyncIterable<Req> | Iterable<Req>) {
+  /** constructor prepares the pump (`ending` builds the error of a failed end). */
+  constructor(
+    source: AsyncIterable<Req> | Iterable<Req>,
+    readonly ending: CallFailure,
+  ) {
     super();
     this.writer = new SourceWriter(source, (r) => outsideReaction(() => this.startWrite(r)), () => outsideReaction(() => this.startWritesDone()), (e) => {
       this.failure = e;
@@ -150,6 +155,6 @@ export class IterableBidiReactor<Req, Res> extends ClientBidiReactor<Req, Res> {
     this.writer.stop();
     if (this.failure !== undefined) this.stream.fail(this.failure);
     else if (status.code === Code.OK) this.stream.end();
-    else this.stream.fail(toError(status));
+    else this.stream.fail(this.ending.error(status));
   }
 }

@@ -2,8 +2,10 @@ import type { CallListener, ClientCall } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { Code } from '../status/code.js';
-import { RpcError } from '../status/rpc-error.js';
+import type { RpcError } from '../status/rpc-error.js';
+import { abortStatus } from '../status/abort-status.js';
 import { type Status, status } from '../status/status.js';
+import { callError } from './call-failure.js';
 
 /** UnaryEnd is told when a unary call settled (the client's open-call count). @internal */
 export type UnaryEnd = () => void;
@@ -19,6 +21,10 @@ export type UnaryEnd = () => void;
 export abstract class UnaryClientCall<Req, Res> implements CallListener {
   /** detach, when set, runs first at the end (removes an abort listener). */
   detach: (() => void) | undefined = undefined;
+  /** peer is the connection's address, named by a failed call's error. */
+  peer: string | undefined = undefined;
+  private abortedWith: Status | undefined = undefined;
+  private abortReason: unknown = undefined;
   private call: ClientCall | undefined;
   private method: MethodDescriptor<Req, Res> | undefined;
   private response: Res | undefined = undefined;
@@ -74,6 +80,18 @@ export abstract class UnaryClientCall<Req, Res> implements CallListener {
     else this.end(s);
   }
 
+  /** aborted records the reason of the call's aborted signal and returns the status to cancel the call with. */
+  aborted(reason: unknown, started = true): Status {
+    this.abortedWith = abortStatus(reason, started);
+    this.abortReason = reason;
+    return this.abortedWith;
+  }
+
+  /** error builds the RpcError for a non-OK final status (method, peer, and the abort reason as cause). */
+  protected error(s: Status): RpcError {
+    return callError(s, this.method!.path, this.peer, this.abortedWith, this.abortReason);
+  }
+
   /** settle hands over the final status and, for OK, the response. */
   protected abstract settle(s: Status, response: Res | undefined, ended: UnaryEnd): void;
 
@@ -104,7 +122,7 @@ export class UnaryPromiseCall<Req, Res> extends UnaryClientCall<Req, Res> {
   protected settle(s: Status, response: Res | undefined, ended: UnaryEnd): void {
     ended();
     if (s.code === Code.OK) this.resolve(response as Res);
-    else this.reject(RpcError.fromStatus(s));
+    else this.reject(this.error(s));
   }
 }
 

@@ -60,9 +60,10 @@ type Sync = (...args: never[]) => unknown;
  * streaming sync-style handlers (async iterables) are adapted onto one, and
  * promise-style unary handlers run straight on the call layer (they have no
  * reactions to order). shutdown() stops accepting, lets running calls finish until a
- * deadline, then cancels them; forceShutdown() cancels at once.
+ * deadline, then cancels them; forceShutdown() cancels at once. `await using`
+ * shuts it down (Symbol.asyncDispose is shutdown() with its default grace).
  */
-export class Server {
+export class Server implements AsyncDisposable {
   private readonly registry = new MethodRegistry();
   private readonly core: CallServer;
   private readonly scheduler: Scheduler;
@@ -172,6 +173,11 @@ export class Server {
   /** forceShutdown stops accepting and cancels every running call at once. */
   async forceShutdown(): Promise<void> {
     return this.shutdown(0);
+  }
+
+  /** [Symbol.asyncDispose] is shutdown() with its default grace, for `await using server = new Server()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
   }
 
   private register(m: AnyMethod, handler: ReactorHandler<unknown, unknown>): void {
