@@ -1,6 +1,8 @@
 // Builds the package with the real rollup configuration (into a scratch
 // directory, so dist/ is left alone) and loads the results the way users do:
-// ESM through import(), CommonJS through require(), types from index.d.ts.
+// ESM through import(), CommonJS through require(), types from index.d.ts
+// (import) and index.d.cts (require). The CommonJS files are the
+// implementation; the ESM entries re-export them (see package-instance.test.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -49,8 +51,17 @@ test.after(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-test('the build writes index.js, index.cjs, index.d.ts and cli.js', () => {
-  for (const file of ['index.js', 'index.cjs', 'index.d.ts', 'cli.js']) assert.ok(existsSync(join(out, file)), file);
+test('the build writes the entries, their types and their maps', () => {
+  const files = ['index', 'rx'].flatMap((e) => [`${e}.js`, `${e}.cjs`, `${e}.cjs.map`, `${e}.d.ts`, `${e}.d.ts.map`, `${e}.d.cts`, `${e}.d.cts.map`]);
+  for (const file of [...files, 'cli.js', 'cli.cjs', 'cli.cjs.map']) assert.ok(existsSync(join(out, file)), file);
+});
+
+test('the ESM entries are wrappers that re-export the CommonJS entries by name', () => {
+  for (const entry of ['index', 'rx', 'cli']) {
+    const code = readFileSync(join(out, `${entry}.js`), 'utf8');
+    assert.match(code, new RegExp(`^export \\{[^}]+\\} from "\\./${entry}\\.cjs";$`, 'm'), `${entry}.js`);
+    assert.not.match(code, /\bclass\b|\bfunction\b/, `${entry}.js holds code`);
+  }
 });
 
 test('dist/index.js loads through import() and exports RpcError and Code', async () => {
@@ -74,18 +85,21 @@ test('dist/index.cjs loads through require() and exports RpcError and Code', () 
   assert.instance(new RpcError(3, 'x'), Error);
 });
 
-test('dist/index.d.ts and dist/rx.d.ts are bundled declarations (shared types in dist/chunks or the main entry only)', () => {
-  for (const entry of ['index.d.ts', 'rx.d.ts']) {
-    const dts = readFileSync(join(out, entry), 'utf8');
-    const relative = [...dts.matchAll(/from ['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
-    for (const r of relative) {
-      assert.ok(r.startsWith('./chunks/') || r === './index.js', `${entry} imports ${r}: only ./chunks/ and the main entry may be referenced`);
-      assert.ok(existsSync(join(out, r.replace(/\.js$/, '.d.ts'))), `${entry} imports ${r}, which the build did not write`);
+test('index/rx .d.ts and .d.cts are bundled declarations (shared types in dist/chunks or the main entry only)', () => {
+  for (const [ext, js] of [['d.ts', 'js'], ['d.cts', 'cjs']] as const) {
+    for (const entry of [`index.${ext}`, `rx.${ext}`]) {
+      const dts = readFileSync(join(out, entry), 'utf8');
+      const relative = [...dts.matchAll(/from ['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+      for (const r of relative) {
+        assert.ok(r.endsWith(`.${js}`), `${entry} imports ${r}: a .${ext} file references .${js} files only`);
+        assert.ok(r.startsWith('./chunks/') || r === `./index.${js}`, `${entry} imports ${r}: only ./chunks/ and the main entry may be referenced`);
+        assert.ok(existsSync(join(out, r.replace(/\.c?js$/, `.${ext}`))), `${entry} imports ${r}, which the build did not write`);
+      }
     }
+    const all = readFileSync(join(out, `index.${ext}`), 'utf8');
+    assert.match(all, /\bRpcError\b/);
+    assert.match(all, /\bCode\b/);
   }
-  const all = readFileSync(join(out, 'index.d.ts'), 'utf8');
-  assert.match(all, /\bRpcError\b/);
-  assert.match(all, /\bCode\b/);
 });
 
 test('dist/cli.js exports main', async () => {
