@@ -33,18 +33,7 @@ import { TRANSPORTS } from './helpers/transports.js';
 import { RawPeer } from './helpers/raw-ttrpc.js';
 import { RawDrpcPeer, concat, frameBytes } from './helpers/raw-drpc.js';
 import { PipeListener } from '../src/transport/pipe-listener.js';
-
-/** rng is mulberry32, a small seeded PRNG (the seed is printed by failing assertions). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from './helpers/drpc-vectors.js';
 
 /** ttrpcReference parses a whole byte string non-incrementally: the oracle for the chunked, paused decoder. */
 function ttrpcReference(bytes: Uint8Array, max: number): string[] {
