@@ -239,16 +239,22 @@ function readStatus(r: WireReader, merge: Status | undefined): Status {
   return s;
 }
 
+/** MAX_STATUS_DETAILS bounds the details of a received status: a peer cannot make decoding allocate without limit (gRPC's own statuses carry a handful). */
+export const MAX_STATUS_DETAILS = 1024;
+
 function readStatusFields(r: WireReader, merge: Status | undefined): Status {
   let code: number = merge?.code ?? Code.OK;
   let message = merge?.message ?? '';
-  const details: StatusDetail[] = merge ? [...merge.details] : [];
+  // A repeated Status field merges into the list decoded so far (ours, never shared), so merging stays linear.
+  const details = (merge ? merge.details : []) as StatusDetail[];
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag === TAG_1_VARINT) code = r.int32();
     else if (tag === TAG_2_LEN) message = r.string();
-    else if (tag === TAG_3_LEN) details.push(readAny(r));
-    else r.skip(tag & 7);
+    else if (tag === TAG_3_LEN) {
+      if (details.length === MAX_STATUS_DETAILS) throw malformed(`status has more than ${MAX_STATUS_DETAILS} details`);
+      details.push(readAny(r));
+    } else r.skip(tag & 7);
   }
   return { code, message, details };
 }

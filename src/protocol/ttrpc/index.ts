@@ -12,7 +12,7 @@ export {
   type KeyValue, type Request, type Response,
   requestSize, writeRequest, encodeRequest, decodeRequest,
   responseSize, writeResponse, encodeResponse, decodeResponse,
-  statusSize, writeStatus, decodeStatus,
+  statusSize, writeStatus, decodeStatus, MAX_STATUS_DETAILS,
 } from './envelope.js';
 export { encodeRequestFrame, encodeResponseFrame } from './envelope-frame.js';
 export { allocate } from './slab.js';
