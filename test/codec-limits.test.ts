@@ -34,22 +34,8 @@ import { RawPeer } from './helpers/raw-ttrpc.js';
 import { RawDrpcPeer, concat, frameBytes } from './helpers/raw-drpc.js';
 import { PipeListener } from '../src/transport/pipe-listener.js';
 import { mulberry32 as rng } from './helpers/drpc-vectors.js';
+import { ttrpcReference } from './helpers/ttrpc-reference.js';
 
-/** ttrpcReference parses a whole byte string non-incrementally: the oracle for the chunked, paused decoder. */
-function ttrpcReference(bytes: Uint8Array, max: number): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  while (bytes.length - pos >= HEADER_LENGTH) {
-    const v = new DataView(bytes.buffer, bytes.byteOffset + pos, HEADER_LENGTH);
-    const len = v.getUint32(0);
-    const head = `${v.getUint32(4)}/${v.getUint8(8)}/${v.getUint8(9)}`;
-    if (len > max) out.push(`oversize ${head} ${len}`);
-    else if (bytes.length - pos - HEADER_LENGTH < len) break;
-    else out.push(`frame ${head} ${Buffer.from(bytes.subarray(pos + HEADER_LENGTH, pos + HEADER_LENGTH + len)).toString('hex')}`);
-    pos += HEADER_LENGTH + len;
-  }
-  return out;
-}
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const fill = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -116,7 +102,7 @@ test('ttrpc decoder: random frames in random chunkings (some pinned in big buffe
   for (let round = 0; round < 60; round++) {
     const sizes = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => (rand() < 0.3 ? Math.floor(rand() * 300_000) : Math.floor(rand() * 3000)));
     const stream = Buffer.concat(sizes.map((n, i) => encodeTtrpcFrame(i, 3, 0, fill(n, i))));
-    const want = ttrpcReference(stream, 1 << 22);
+    const want = ttrpcReference(stream, 1 << 22, hex);
     const got: string[] = [];
     const d = new TtrpcDecoder({ onFrame: (f) => got.push(`frame ${f.streamId}/${f.type}/${f.flags} ${hex(f.data)}`) });
     for (let at = 0; at < stream.length;) {
@@ -242,7 +228,7 @@ test('ttrpc decoder: any interleaving of pause/resume and any chunking yields th
       assert.ok(i < 100, 'resume makes progress');
       d.resume();
     }
-    assert.equal(out, ttrpcReference(stream, max));
+    assert.equal(out, ttrpcReference(stream, max, hex));
   }), { numRuns: Number(process.env.FUZZ_RUNS ?? 3000), seed });
 });
 

@@ -21,6 +21,7 @@ import {
   PacketAssembler, PacketKind, ProtocolErrorReason, StreamAssemblers, decodeErrorPayload, decodeInvokeMetadata, encodeErrorPayload,
   encodeFrames, encodeInvokeMetadata, splitPacket, type Frame as DrpcFrame,
 } from '../src/protocol/drpc/index.js';
+import { ttrpcReference } from './helpers/ttrpc-reference.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20260614);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100_000);
@@ -147,21 +148,6 @@ const ttrpcStream = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.array(ttrpcFrameArb, { maxLength: 5 }), editsArb).map(([fs, edits]) => mutate(Buffer.concat(fs), edits)) },
 );
 
-/** ttrpcReference parses a whole byte string non-incrementally: the oracle for the chunked, paused decoder. */
-function ttrpcReference(bytes: Uint8Array, max: number): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  while (bytes.length - pos >= HEADER_LENGTH) {
-    const v = new DataView(bytes.buffer, bytes.byteOffset + pos, HEADER_LENGTH);
-    const len = v.getUint32(0);
-    const head = `${v.getUint32(4)}/${v.getUint8(8)}/${v.getUint8(9)}`;
-    if (len > max) out.push(`oversize ${head} ${len}`);
-    else if (bytes.length - pos - HEADER_LENGTH < len) break;
-    else out.push(`frame ${head} ${digest(bytes.subarray(pos + HEADER_LENGTH, pos + HEADER_LENGTH + len))}`);
-    pos += HEADER_LENGTH + len;
-  }
-  return out;
-}
 
 /** envelopes runs every envelope decoder on frame data; only ProtocolError may escape, and its code must be the documented one. */
 function envelopes(data: Uint8Array, limits: { maxMetadataEntries: number; maxMetadataBytes: number }): void {
@@ -204,7 +190,7 @@ test(`ttrpc codec fuzz: ${RUNS} random and mutated-valid streams`, () => {
     }
     while (d.paused) d.resume();
     assert.is(d.pendingBytes, 0);
-    assert.equal(out, ttrpcReference(bytes, max));
+    assert.equal(out, ttrpcReference(bytes, max, digest));
   });
 });
 
