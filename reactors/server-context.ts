@@ -1,4 +1,4 @@
-import type { MethodKind, ServerCall } from '../src/call/call.js';
+import type { MethodKind, PeerCertificate, ServerCall } from '../src/call/call.js';
 import type { Metadata } from '../src/metadata/metadata.js';
 import { Code } from '../src/status/code.js';
 import { RpcError } from '../src/status/rpc-error.js';
@@ -36,6 +36,11 @@ export class ServerContext {
   /** peer is the client's address. */
   get peer(): string {
     return this.call.peer;
+  }
+
+  /** peerCertificate is the client's TLS certificate identity (CN, SANs, SHA-256 fingerprint); undefined without TLS or without a client certificate. */
+  get peerCertificate(): PeerCertificate | undefined {
+    return this.call.peerCertificate;
   }
 
   /** method is the full method name `/package.Service/Method`. */

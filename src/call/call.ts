@@ -71,6 +71,18 @@ export interface ClientCall extends CallBase {
   cancel(status?: Status): void;
 }
 
+/** PeerCertificate is the identity a TLS client proved with its certificate (the transport's PeerCertificate; the call layer does not import the transport). */
+export interface PeerCertificate {
+  /** commonName is the certificate subject's CN ('' when it has none). */
+  readonly commonName: string;
+  /** subjectAltNames lists the SANs as OpenSSL prints them, e.g. 'DNS:localhost', 'IP Address:127.0.0.1'. */
+  readonly subjectAltNames: readonly string[];
+  /** fingerprint256 is the SHA-256 fingerprint of the certificate (colon-separated hex). */
+  readonly fingerprint256: string;
+  /** authorized is true when the certificate verified against the server's trusted CAs. */
+  readonly authorized: boolean;
+}
+
 /** ServerCall is the server's end of one call. */
 export interface ServerCall extends CallBase {
   /** metadata holds the request metadata. */
@@ -79,6 +91,8 @@ export interface ServerCall extends CallBase {
   readonly deadline: number | undefined;
   /** peer is the remote address of the connection. */
   readonly peer: string;
+  /** peerCertificate is the client's TLS certificate identity; undefined without TLS or without a client certificate. */
+  readonly peerCertificate?: PeerCertificate;
   /** cancelled is true once the call was cancelled. */
   readonly cancelled: boolean;
   /** finish ends the call with a status; a final message may ride along where the protocol allows it. */

@@ -6,7 +6,7 @@ import { formatAddress, parseAddress } from '../transport/address.js';
 import { UsageError } from './args.js';
 
 /** ADDRESS_FORMS lists the address spellings the command line accepts. */
-export const ADDRESS_FORMS = 'host:port, tcp://host:port, unix:///path, unix-abstract:name';
+export const ADDRESS_FORMS = 'host:port, tcp://host:port, tls://host:port, unix:///path, unix-abstract:name';
 
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 

@@ -7,6 +7,7 @@ import { Code, codeName } from '../status/code.js';
 import { type ParsedArgs, UsageError, flag } from './args.js';
 import { type Command, PROTO_PATH, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
 import { Progress } from './progress.js';
+import { TLS_OPTIONS, checkTlsFlags, clientTlsOf, serverTlsOf } from './tls-flags.js';
 
 /** PROXY_HELP is the usage text of `reactor-rpc proxy`. */
 export const PROXY_HELP = `usage: reactor-rpc proxy --listen <address> --to <address> [options]
@@ -20,7 +21,8 @@ gracefully. On a terminal, stderr shows calls/s and errors.
 
 options:
   --listen ADDR          where to accept clients (required): host:port,
-                         tcp://host:port, unix:///path or unix-abstract:name
+                         tcp://host:port, tls://host:port, unix:///path or
+                         unix-abstract:name
   --listen-protocol P    ttrpc (default), drpc, or auto
   --to ADDR              the upstream server (required)
   --to-protocol P        ttrpc (default) or drpc
@@ -34,6 +36,12 @@ options:
   --log                  print one line per call: method, status, duration, bytes
   --connect-timeout MS   how long to try dialling the upstream (default 5000)
   --grace MS             how long shutdown waits for running calls (default 2000)
+  --cert FILE            tls:// sides: the proxy's PEM certificate (required
+                         for a tls:// --listen; presented to a tls:// --to
+                         for mutual TLS), with --key
+  --key FILE             tls:// sides: PEM private key of --cert
+  --ca FILE              tls:// sides: PEM CA bundle trusted upstream and, on
+                         a tls:// --listen, required of clients (mutual TLS)
   -h, --help             print this text
 `;
 
@@ -52,6 +60,7 @@ const PROXY: Command = {
     log: { type: 'boolean' },
     'connect-timeout': { type: 'string' },
     grace: { type: 'string' },
+    ...TLS_OPTIONS,
   },
 };
 
@@ -86,6 +95,8 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
     const multiplex = args.flags.has('multiplex');
     if (multiplex && listenProtocol === 'ttrpc' && toProtocol === 'ttrpc') throw new UsageError('--multiplex needs a drpc side');
     const connectMs = nonNegativeInt(args, 'connect-timeout', 5000);
+    checkTlsFlags(args, [listen, to]);
+    const listenTls = serverTlsOf(args, listen);
     const grace = nonNegativeInt(args, 'grace', 2000);
     const shapes = await shapesOf(args);
     if (!shapes && listenProtocol !== 'ttrpc' && toProtocol === 'ttrpc') {
@@ -94,7 +105,7 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
 
     const progress = new Progress(process.stderr, 'proxy');
     const logging = args.flags.has('log');
-    const upstream = new ReconnectingUpstream(to, { protocol: toProtocol, multiplex: multiplex && toProtocol === 'drpc', dialTimeoutMs: connectMs || undefined });
+    const upstream = new ReconnectingUpstream(to, { protocol: toProtocol, multiplex: multiplex && toProtocol === 'drpc', dialTimeoutMs: connectMs || undefined, tls: clientTlsOf(args, to) });
     const handler = createProxy(upstream.get, {
       kindOf: shapes ? (m) => shapes.get(m) : undefined,
       log: (e) => {
@@ -104,7 +115,7 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
     });
     const server = new Server({ protocol: listenProtocol, multiplex: multiplex && listenProtocol !== 'ttrpc' }).addGenericService(handler);
     const stopped = untilSignal();
-    const address = await server.listen(listen);
+    const address = await server.listen(listen, { tls: listenTls });
     process.stdout.write(`listening ${address}\n`);
     progress.start();
     await stopped;

@@ -13,6 +13,7 @@ import { type Status, status } from '../status/status.js';
 import { abortStatus } from '../status/abort-status.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
+import type { TlsOptions } from '../transport/tls-options.js';
 import { connectDrpc, connectTtrpc } from './connect.js';
 import type { DrpcPoolOptions } from './drpc-pool.js';
 import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
@@ -58,6 +59,8 @@ export interface ClientOptions {
   closeGraceMs?: number;
   /** keepAliveMs turns TCP keepalive on, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
   keepAliveMs?: number;
+  /** tls configures a tls:// target: trusted `ca`, `cert`/`key` for mutual TLS, `servername` (PEM or file paths; see TlsOptions). */
+  tls?: TlsOptions;
   /**
    * idleTimeoutMs (default 0: off) closes an idle connection: once no call
    * was open for this long, a ttrpc, multiplexed drpc or `pool: false` client
@@ -127,7 +130,7 @@ export class Client implements AsyncDisposable {
 
   /** connect dials a target (address string or PipeListener); rejects with RpcError UNAVAILABLE, or RangeError for a bad option. */
   static async connect(target: string | PipeListener, options: ClientOptions = {}): Promise<Client> {
-    const { keepAliveMs, idleTimeoutMs = 0 } = options;
+    const { keepAliveMs, tls, idleTimeoutMs = 0 } = options;
     if (!(idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be >= 0 (0 or Infinity: off)');
     const pooled = options.protocol === 'drpc' && !options.multiplex && options.pool !== false;
     let pool = options.pool;
@@ -137,8 +140,8 @@ export class Client implements AsyncDisposable {
     }
     const t =
       options.protocol === 'drpc'
-        ? await connectDrpc(target, { multiplex: options.multiplex, pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs })
-        : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs });
+        ? await connectDrpc(target, { multiplex: options.multiplex, pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs, tls })
+        : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs, tls });
     return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs, typeof target === 'string' ? target : target.address);
   }
 

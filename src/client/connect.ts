@@ -7,6 +7,7 @@ import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
 import { dial } from '../transport/dial.js';
 import type { Conn } from '../transport/conn.js';
+import type { TlsOptions } from '../transport/tls-options.js';
 import { DEFAULT_CLOSE_GRACE_MS, checkCloseGrace, destroyAfterGrace } from '../transport/close-grace.js';
 import { DrpcPool, type DrpcPoolOptions } from './drpc-pool.js';
 
@@ -22,13 +23,15 @@ export interface ConnectOptions {
   closeGraceMs?: number;
   /** keepAliveMs turns TCP keepalive on, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
   keepAliveMs?: number;
+  /** tls configures a tls:// connection (see TlsOptions). */
+  tls?: TlsOptions;
 }
 
 /** connectTtrpc dials an address or pipe listener and returns a ttrpc client transport; rejects with UNAVAILABLE. Throws RangeError for a bad closeGraceMs. */
 export async function connectTtrpc(target: string | PipeListener, options: ConnectOptions = {}): Promise<ClientTransport & TtrpcClientSession> {
   const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   checkCloseGrace(grace);
-  const conn = await dial(target, { timeoutMs: options.timeoutMs, signal: options.signal, keepAliveMs: options.keepAliveMs });
+  const conn = await dial(target, { timeoutMs: options.timeoutMs, signal: options.signal, keepAliveMs: options.keepAliveMs, tls: options.tls });
   const session = new TtrpcClientSession(conn, options.ttrpc);
   endWithSession(session, conn, grace);
   return session;
@@ -55,6 +58,8 @@ export interface DrpcConnectOptions {
   closeGraceMs?: number;
   /** keepAliveMs turns TCP keepalive on for each connection, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
   keepAliveMs?: number;
+  /** tls configures a tls:// connection (see TlsOptions). */
+  tls?: TlsOptions;
 }
 
 /** DrpcTransport is what connectDrpc returns: a pool, one upstream connection, or one multiplexed connection. */
@@ -71,7 +76,7 @@ export async function connectDrpc(target: string | PipeListener, options: DrpcCo
   const poolOptions = typeof options.pool === 'object' ? options.pool : {};
   const grace = (options.multiplex || options.pool === false ? undefined : poolOptions.closeGraceMs) ?? options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   checkCloseGrace(grace);
-  const dialOnce = (signal?: AbortSignal) => dial(target, { timeoutMs: options.timeoutMs, signal, keepAliveMs: options.keepAliveMs });
+  const dialOnce = (signal?: AbortSignal) => dial(target, { timeoutMs: options.timeoutMs, signal, keepAliveMs: options.keepAliveMs, tls: options.tls });
   const conn = await dialOnce(options.signal);
   if (options.multiplex || options.pool === false) {
     const session = options.multiplex ? new DrpcMuxClientSession(conn, options.drpc) : new DrpcClientSession(conn, options.drpc);

@@ -1,4 +1,4 @@
-import type { CallRouter } from '../call/call.js';
+import type { CallRouter, PeerCertificate, ServerCall } from '../call/call.js';
 import { TtrpcServerSession } from '../protocol/ttrpc/server-session.js';
 import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import { DrpcServerSession } from '../protocol/drpc/server-session.js';
@@ -161,16 +161,28 @@ export class CallServer {
       // A client that never ends its side must not keep the connection (and the process) alive.
       destroyAfterGrace(conn, this.options.closeGraceMs);
     };
+    const router = key.peerCertificate === undefined ? this.router : withPeerCertificate(this.router, key.peerCertificate);
     let session: TtrpcServerSession | DrpcServerSession | DrpcMuxServerSession;
-    if (protocol === 'ttrpc') session = new TtrpcServerSession(conn, this.router, this.options.ttrpc, done);
-    else if (this.options.multiplex) session = new DrpcMuxServerSession(conn, this.router, this.options.drpc, done);
-    else session = new DrpcServerSession(conn, this.router, this.options.drpc, done);
+    if (protocol === 'ttrpc') session = new TtrpcServerSession(conn, router, this.options.ttrpc, done);
+    else if (this.options.multiplex) session = new DrpcMuxServerSession(conn, router, this.options.drpc, done);
+    else session = new DrpcServerSession(conn, router, this.options.drpc, done);
     if (!conn.closed) {
       this.sessions.add(session);
       this.guard.watch(key, guardedSession(session, conn));
     }
     return session;
   }
+}
+
+/** withPeerCertificate routes a TLS connection's calls, each carrying the client's certificate identity (ServerCall.peerCertificate). */
+function withPeerCertificate(router: CallRouter, cert: PeerCertificate): CallRouter {
+  return {
+    lookup: (service, method, hint) => router.lookup(service, method, hint),
+    handle(call: ServerCall) {
+      (call as { peerCertificate?: PeerCertificate }).peerCertificate = cert;
+      router.handle(call);
+    },
+  };
 }
 
 /**

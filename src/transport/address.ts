@@ -4,12 +4,14 @@ import { RpcError } from '../status/rpc-error.js';
 /**
  * Address is a parsed reactor-rpc address:
  *   tcp://host:port, tcp://[v6]:port    TCP (port 0 asks the system for a free port)
+ *   tls://host:port, tls://[v6]:port    TLS over TCP (see TlsOptions)
  *   unix:///abs/path, unix:/abs/path   unix socket file (unix:rel/path is relative)
  *   unix-abstract:name                 Linux abstract unix socket (no file)
  *   pipe:name                          in-memory pipe of this process
  */
 export type Address =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'tls'; readonly host: string; readonly port: number }
   | { readonly kind: 'unix'; readonly path: string }
   | { readonly kind: 'unix-abstract'; readonly name: string }
   | { readonly kind: 'pipe'; readonly name: string };
@@ -17,13 +19,14 @@ export type Address =
 /** parseAddress parses an address string; throws RpcError INVALID_ARGUMENT when it is malformed. */
 export function parseAddress(s: string): Address {
   const colon = s.indexOf(':');
-  if (colon <= 0) throw invalid(s, 'missing scheme (tcp://, unix://, unix-abstract:, pipe:)');
+  if (colon <= 0) throw invalid(s, 'missing scheme (tcp://, tls://, unix://, unix-abstract:, pipe:)');
   if (s.includes('\0')) throw invalid(s, 'contains a NUL byte');
   const scheme = s.slice(0, colon);
   const rest = s.slice(colon + 1);
   switch (scheme) {
     case 'tcp':
-      return parseTcp(s, rest);
+    case 'tls':
+      return parseHostPort(s, scheme, rest);
     case 'unix':
       return parseUnix(s, rest);
     case 'unix-abstract':
@@ -41,7 +44,8 @@ export function parseAddress(s: string): Address {
 export function formatAddress(a: Address): string {
   switch (a.kind) {
     case 'tcp':
-      return a.host.includes(':') ? `tcp://[${a.host}]:${a.port}` : `tcp://${a.host}:${a.port}`;
+    case 'tls':
+      return a.host.includes(':') ? `${a.kind}://[${a.host}]:${a.port}` : `${a.kind}://${a.host}:${a.port}`;
     case 'unix':
       return a.path.startsWith('/') ? `unix://${a.path}` : `unix:${a.path}`;
     case 'unix-abstract':
@@ -51,8 +55,8 @@ export function formatAddress(a: Address): string {
   }
 }
 
-function parseTcp(s: string, rest: string): Address {
-  if (!rest.startsWith('//')) throw invalid(s, 'expected tcp://host:port');
+function parseHostPort(s: string, scheme: 'tcp' | 'tls', rest: string): Address {
+  if (!rest.startsWith('//')) throw invalid(s, `expected ${scheme}://host:port`);
   const hp = rest.slice(2);
   let host: string;
   let port: string;
@@ -67,13 +71,13 @@ function parseTcp(s: string, rest: string): Address {
     const i = hp.lastIndexOf(':');
     if (i < 0) throw invalid(s, 'missing port');
     host = hp.slice(0, i);
-    if (host.includes(':')) throw invalid(s, 'an IPv6 host must be in brackets, as in tcp://[::1]:port');
+    if (host.includes(':')) throw invalid(s, `an IPv6 host must be in brackets, as in ${scheme}://[::1]:port`);
     port = hp.slice(i + 1);
   }
   if (host === '') throw invalid(s, 'missing host');
   if (/[\s/@?#[\]]/.test(host)) throw invalid(s, `bad host "${host}"`);
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw invalid(s, `port must be a number from 0 to 65535, got "${port}"`);
-  return { kind: 'tcp', host, port: Number(port) };
+  return { kind: scheme, host, port: Number(port) };
 }
 
 function parseUnix(s: string, rest: string): Address {

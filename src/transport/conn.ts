@@ -8,6 +8,18 @@ export interface ConnHandler {
   onDrain?(): void;
 }
 
+/** PeerCertificate is the identity a TLS peer proved with its certificate. */
+export interface PeerCertificate {
+  /** commonName is the certificate subject's CN ('' when it has none). */
+  readonly commonName: string;
+  /** subjectAltNames lists the SANs as OpenSSL prints them, e.g. 'DNS:localhost', 'IP Address:127.0.0.1'. */
+  readonly subjectAltNames: readonly string[];
+  /** fingerprint256 is the SHA-256 fingerprint of the certificate (colon-separated hex). */
+  readonly fingerprint256: string;
+  /** authorized is true when the certificate verified against the trusted CAs (false only with rejectUnauthorized off). */
+  readonly authorized: boolean;
+}
+
 /** ConnKind names the transport beneath a connection. */
 export type ConnKind = 'tcp' | 'unix' | 'pipe';
 
@@ -25,6 +37,8 @@ export interface Conn {
   readonly remoteAddress: string;
   /** closed is true once the connection is gone. */
   readonly closed: boolean;
+  /** peerCertificate is the certificate identity of a TLS peer; undefined on other transports or when the peer sent none. */
+  readonly peerCertificate?: PeerCertificate;
   /** start begins delivering data and close events to the handler; call it once. */
   start(handler: ConnHandler): void;
   /** write queues bytes; returns false when buffered bytes exceed the high-water mark (wait for onDrain). */

@@ -9,9 +9,10 @@ import { listenSocket } from './socket-listener.js';
 
 export type { DialOptions } from './socket-dial.js';
 export type { ListenOptions } from './listen-options.js';
+export type { TlsMaterial, TlsOptions } from './tls-options.js';
 
 /**
- * dial connects to an address string (tcp://, unix://, unix-abstract:, or
+ * dial connects to an address string (tcp://, tls://, unix://, unix-abstract:, or
  * pipe:<name> for a PipeListener of this process) or directly to a
  * PipeListener. Rejects with RpcError: INVALID_ARGUMENT for a bad address,
  * UNAVAILABLE when nothing listens (with the system's error text),
@@ -26,6 +27,7 @@ export function dial(target: string | PipeListener, options: DialOptions = {}): 
     return Promise.reject(err);
   }
   if (a.kind !== 'pipe') return dialSocket(a, options);
+  if (options.tls !== undefined) return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `dial ${target}: tls options apply to tls:// addresses only`));
   const l = findPipeListener(a.name);
   if (l === undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, `dial ${target}: no open pipe listener by that name (closed or never opened)`));
   return l.dial(options);

@@ -1,12 +1,14 @@
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Address, formatAddress } from './address.js';
+import type { TlsOptions } from './tls-options.js';
 
 /**
  * ListenOptions configure one listen() call. The socket-file options (`mode`,
  * `replaceStaleSocket`) apply to unix:// addresses only: other addresses (tcp,
  * unix-abstract, pipe) have no file and are rejected with INVALID_ARGUMENT
  * when one is set. `keepAliveMs` applies to TCP and is ignored elsewhere.
+ * `tls` is required on (and only allowed for) tls:// addresses.
  */
 export interface ListenOptions {
   /** mode is applied to the socket file with chmod after it is bound and before listen() resolves (e.g. 0o660); default: as created (umask). */
@@ -20,6 +22,8 @@ export interface ListenOptions {
   replaceStaleSocket?: boolean;
   /** keepAliveMs turns TCP keepalive on for accepted connections, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
   keepAliveMs?: number;
+  /** tls (tls:// addresses, where cert and key are required) holds the server certificate and, for mutual TLS, requestCert and the clients' ca. */
+  tls?: TlsOptions;
 }
 
 /** checkListenOptions throws RpcError INVALID_ARGUMENT for a bad value or a socket-file option on an address without a socket file. */
@@ -31,6 +35,7 @@ export function checkListenOptions(a: Address, o: ListenOptions): void {
   if (o.keepAliveMs !== undefined && !(Number.isFinite(o.keepAliveMs) && o.keepAliveMs > 0)) {
     throw new RpcError(Code.INVALID_ARGUMENT, `${where}: keepAliveMs must be a positive number of milliseconds, got ${String(o.keepAliveMs)}`);
   }
+  if (o.tls !== undefined && a.kind !== 'tls') throw new RpcError(Code.INVALID_ARGUMENT, `${where}: tls options apply to tls:// addresses only`);
   if (a.kind === 'unix') return;
   const fileOptions = [o.mode !== undefined && 'mode', o.replaceStaleSocket && 'replaceStaleSocket'].filter(Boolean);
   if (fileOptions.length > 0) {

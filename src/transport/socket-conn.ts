@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { formatAddress } from './address.js';
-import type { Conn, ConnHandler } from './conn.js';
+import type { Conn, ConnHandler, PeerCertificate } from './conn.js';
 
 // writev either copies the chunks into one buffer and writes that, or writes
 // them corked so that they reach the socket as one writev system call. Measured
@@ -30,6 +30,8 @@ export class SocketConn implements Conn {
   readonly localAddress: string;
   /** remoteAddress is the peer's address (an unnamed unix peer is `unix:`). */
   readonly remoteAddress: string;
+  /** peerCertificate is a TLS peer's certificate identity (undefined without TLS). */
+  readonly peerCertificate: PeerCertificate | undefined;
   private readonly socket: Socket;
   private handler: ConnHandler | undefined;
   private error: Error | undefined;
@@ -41,8 +43,9 @@ export class SocketConn implements Conn {
   private readPaused = false;
 
   /** constructor wraps a connected socket; the socket must not be read by anyone else. */
-  constructor(socket: Socket, kind: 'tcp' | 'unix', localAddress: string, remoteAddress: string) {
+  constructor(socket: Socket, kind: 'tcp' | 'unix', localAddress: string, remoteAddress: string, peerCertificate?: PeerCertificate) {
     this.socket = socket;
+    this.peerCertificate = peerCertificate;
     this.kind = kind;
     this.localAddress = localAddress;
     this.remoteAddress = remoteAddress;
@@ -159,10 +162,10 @@ export class SocketConn implements Conn {
   }
 }
 
-/** tcpConnAddresses returns [local, remote] addresses of a connected TCP socket. */
-export function tcpConnAddresses(s: Socket): [string, string] {
+/** tcpConnAddresses returns [local, remote] addresses of a connected TCP socket (tls://… for a TLS one). */
+export function tcpConnAddresses(s: Socket, kind: 'tcp' | 'tls' = 'tcp'): [string, string] {
   return [
-    formatAddress({ kind: 'tcp', host: s.localAddress ?? 'unknown', port: s.localPort ?? 0 }),
-    formatAddress({ kind: 'tcp', host: s.remoteAddress ?? 'unknown', port: s.remotePort ?? 0 }),
+    formatAddress({ kind, host: s.localAddress ?? 'unknown', port: s.localPort ?? 0 }),
+    formatAddress({ kind, host: s.remoteAddress ?? 'unknown', port: s.remotePort ?? 0 }),
   ];
 }

@@ -1,10 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Address, formatAddress, parseAddress } from './address.js';
 import type { Conn, Listener } from './conn.js';
 import { type ListenOptions, checkListenOptions } from './listen-options.js';
 import { SocketConn, tcpConnAddresses } from './socket-conn.js';
+import { peerCertificateOf, tlsServerOptions } from './tls-options.js';
 import { type FileIdentity, applyMode, closeSocketServer, fileIdentity, removeStaleSocket } from './unix-socket-file.js';
 
 /** socketPath returns the node:net path of a unix or abstract address (abstract names start with NUL). */
@@ -23,25 +25,33 @@ interface SocketFile {
  * or abstract unix socket). Accepted sockets stay paused until their Conn is
  * started. Closing stops accepting at once and leaves open connections
  * alone; a unix socket file is removed only while the path still is the file
- * this listener bound (a server bound there since keeps its file).
+ * this listener bound (a server bound there since keeps its file). A TLS
+ * listener hands over connections once their handshake succeeded; a failed
+ * handshake (garbage, an unverified client certificate) drops that socket only.
  */
 class SocketListener implements Listener {
   readonly address: string;
   private readonly server: Server;
-  private readonly kind: 'tcp' | 'unix';
+  private readonly kind: 'tcp' | 'tls' | 'unix';
   private readonly file: SocketFile | undefined;
   private readonly keepAliveMs: number | undefined;
   private callback: ((conn: Conn) => void) | undefined;
   private backlog: Conn[] = [];
   private isClosed = false;
 
-  constructor(server: Server, address: string, kind: 'tcp' | 'unix', file: SocketFile | undefined, keepAliveMs: number | undefined) {
+  constructor(server: Server, address: string, kind: 'tcp' | 'tls' | 'unix', file: SocketFile | undefined, keepAliveMs: number | undefined) {
     this.server = server;
     this.address = address;
     this.kind = kind;
     this.file = file;
     this.keepAliveMs = keepAliveMs;
-    server.on('connection', (s: Socket) => this.accept(s));
+    if (kind === 'tls') {
+      server.on('secureConnection', (s: TLSSocket) => this.accept(s));
+      // A failed handshake is that client's problem: node:tls destroys its socket.
+      server.on('tlsClientError', () => {});
+    } else {
+      server.on('connection', (s: Socket) => this.accept(s));
+    }
     // Accept errors (EMFILE…) are transient for a listening server: ignore them.
     server.on('error', () => {});
   }
@@ -69,10 +79,11 @@ class SocketListener implements Listener {
 
   private accept(s: Socket): void {
     let conn: SocketConn;
-    if (this.kind === 'tcp') {
+    if (this.kind === 'tcp' || this.kind === 'tls') {
       if (this.keepAliveMs !== undefined) s.setKeepAlive(true, this.keepAliveMs);
-      const [local, remote] = tcpConnAddresses(s);
-      conn = new SocketConn(s, 'tcp', local, remote);
+      const [local, remote] = tcpConnAddresses(s, this.kind);
+      if (this.kind === 'tls') s.pause();
+      conn = new SocketConn(s, 'tcp', local, remote, this.kind === 'tls' ? peerCertificateOf(s as TLSSocket) : undefined);
     } else {
       conn = new SocketConn(s, 'unix', this.address, 'unix:');
     }
@@ -95,12 +106,12 @@ export async function listenSocket(target: string | Address, options: ListenOpti
   if (a.kind === 'pipe') throw new RpcError(Code.INVALID_ARGUMENT, `listenSocket: ${formatAddress(a)} is not a socket address`);
   checkListenOptions(a, options);
   const where = `listen ${formatAddress(a)}`;
-  if (a.kind === 'tcp') {
-    const server = await bind(a, where, false);
+  if (a.kind === 'tcp' || a.kind === 'tls') {
+    const server = await bind(a, where, false, a.kind === 'tls' ? tlsServer(where, options) : undefined);
     const bound = server.address();
     const host = typeof bound === 'object' && bound !== null ? bound.address : a.host;
     const port = typeof bound === 'object' && bound !== null ? bound.port : a.port;
-    return new SocketListener(server, formatAddress({ kind: 'tcp', host, port }), 'tcp', undefined, options.keepAliveMs);
+    return new SocketListener(server, formatAddress({ kind: a.kind, host, port }), a.kind, undefined, options.keepAliveMs);
   }
   if (a.kind === 'unix-abstract') return new SocketListener(await bind(a, where, false), formatAddress(a), 'unix', undefined, undefined);
   let server: Server | undefined;
@@ -125,9 +136,19 @@ export async function listenSocket(target: string | Address, options: ListenOpti
   return new SocketListener(server, formatAddress(a), 'unix', { path: a.path, identity }, undefined);
 }
 
-/** bind opens a paused-on-connect server on an address; rejects with RpcError UNAVAILABLE carrying the system's error as cause (staleHint: an address in use suggests replaceStaleSocket). */
-async function bind(a: Address & { kind: 'tcp' | 'unix' | 'unix-abstract' }, where: string, staleHint: boolean): Promise<Server> {
-  const server = createServer({ pauseOnConnect: true });
+/** tlsServer creates a node:tls server from the listen options; throws RpcError INVALID_ARGUMENT without cert and key or for unusable material. */
+function tlsServer(where: string, options: ListenOptions): Server {
+  const o = tlsServerOptions(where, options.tls);
+  try {
+    return createTlsServer(o);
+  } catch (err) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `${where}: bad tls options: ${(err as Error).message}`, [], undefined, { cause: err });
+  }
+}
+
+/** bind opens a paused-on-connect server (or the given one) on an address; rejects with RpcError UNAVAILABLE carrying the system's error as cause (staleHint: an address in use suggests replaceStaleSocket). */
+async function bind(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-abstract' }, where: string, staleHint: boolean, given?: Server): Promise<Server> {
+  const server = given ?? createServer({ pauseOnConnect: true });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -135,7 +156,7 @@ async function bind(a: Address & { kind: 'tcp' | 'unix' | 'unix-abstract' }, whe
         server.off('error', reject);
         resolve();
       };
-      if (a.kind === 'tcp') server.listen({ host: a.host, port: a.port }, ready);
+      if (a.kind === 'tcp' || a.kind === 'tls') server.listen({ host: a.host, port: a.port }, ready);
       else server.listen({ path: socketPath(a) }, ready);
     });
   } catch (err) {
