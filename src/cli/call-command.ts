@@ -8,16 +8,17 @@ import { RpcError } from '../status/rpc-error.js';
 import type { Status } from '../status/status.js';
 import { type ParsedArgs, UsageError } from './args.js';
 import { type RequestCodec, StdinRequests, fixedRequests, rawCodec, toHex } from './call-input.js';
-import { type Command, PROTO_PATH, checkAddress, metadataOf, nonNegativeInt, oneOf, protoPathsOf, runCommand, withTimeout } from './command-kit.js';
+import { type Command, PROTO_PATH, PROTO_PATH_HELP, checkAddress, metadataOf, nonNegativeInt, oneOf, protoPathsOf, runCommand, withTimeout } from './command-kit.js';
 import { withTarget } from './connection-status.js';
 import { InputError, isInputError } from './input-error.js';
 import { rawCall } from './raw-call.js';
+import { TLS_HELP, TLS_OPTIONS, checkTlsFlags, clientTlsOf } from './tls-flags.js';
 
 /** CALL_HELP is the usage text of `reactor-rpc call`. */
 export const CALL_HELP = `usage: reactor-rpc call <address> <Service/Method> [options]
 
-  <address>              host:port (TCP), tcp://host:port, unix:///path or
-                         unix-abstract:name
+  <address>              host:port (TCP), tcp://host:port, tls://host:port,
+                         unix:///path or unix-abstract:name
 
 Makes one call and prints each response on its own line: JSON with --proto,
 hex without. A failed call prints "ERROR <CODE_NAME>: <message>" on stderr
@@ -28,11 +29,11 @@ and exits 1; a mistake in the command line or the data exits 2.
 
 options:
   --proto FILE           .proto declaring the method; repeatable. Requests
-                         are JSON, the shape comes from the .proto
-  -I, --proto-path DIR   import search path; repeatable (default: the
-                         directories of the inputs and their parents);
-                         protoc's --proto_path works too
-  --data JSON|@FILE      the request; repeatable for client streams, and a
+                         and responses are proto3 JSON (docs/proto-json.md:
+                         Timestamp "1972-01-01T10:00:20Z", Duration "1.5s",
+                         Any {"@type": ...}, int64 as "123"); the shape
+                         comes from the .proto
+${PROTO_PATH_HELP}  --data JSON|@FILE      the request; repeatable for client streams, and a
                          JSON array is one message per element. Without
                          --data: the default message for unary and
                          server-streaming calls, stdin (one message per
@@ -46,7 +47,7 @@ options:
   --metadata K=V         request metadata; repeatable
   --timeout MS           deadline of the call (default 30000; 0: none)
   --connect-timeout MS   how long to try connecting (default 5000)
-  -h, --help             print this text
+${TLS_HELP}  -h, --help             print this text
 `;
 
 const SHAPES = ['unary', 'server_stream', 'client_stream', 'bidi'] as const;
@@ -64,6 +65,7 @@ const CALL: Command = {
     metadata: { type: 'string', multiple: true },
     timeout: { type: 'string' },
     'connect-timeout': { type: 'string' },
+    ...TLS_OPTIONS,
   },
 };
 
@@ -110,10 +112,11 @@ export async function runCall(argv: readonly string[]): Promise<number> {
     const streamsIn = p.kind === 'client_stream' || p.kind === 'bidi';
     if (!streamsIn && p.requests && p.requests.length !== 1) throw new UsageError(`a ${p.kind} call takes one request, got ${p.requests.length}`);
     if (args.flags.has('multiplex') && protocol !== 'drpc') throw new UsageError('--multiplex needs --protocol drpc');
+    checkTlsFlags(args, [p.address]);
 
     // A one-shot call has no use for the slow-reaction watchdog: its reports would only clutter stderr.
     const scheduler = new Scheduler({ watchdogMs: Infinity });
-    const client = await Client.connect(p.address, { protocol, multiplex: args.flags.has('multiplex'), dialTimeoutMs: connectMs || undefined, scheduler });
+    const client = await Client.connect(p.address, { protocol, multiplex: args.flags.has('multiplex'), dialTimeoutMs: connectMs || undefined, scheduler, tls: clientTlsOf(args, p.address) });
     const abort = new AbortController();
     const stdin = streamsIn && !p.requests ? new StdinRequests(p.codec, () => abort.abort()) : undefined;
     const options: ClientCallOptions = { metadata, timeoutMs: timeoutMs || undefined, signal: abort.signal };

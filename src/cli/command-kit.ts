@@ -1,6 +1,5 @@
 // Shared pieces of the commands: help/version/parsing around each command,
 // option checks, one-line error reporting and signal handling.
-import { dirname, resolve } from 'node:path';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { formatStatus, status } from '../status/status.js';
@@ -68,22 +67,25 @@ export function metadataOf(args: ParsedArgs): Array<[string, string]> {
   });
 }
 
-/** protoPathsOf returns the --proto-path options, or the directories of the inputs and all their parents (so `import "pkg/x.proto"` resolves from a tree root). */
-export function protoPathsOf(args: ParsedArgs, files: readonly string[]): string[] {
-  const given = args.flags.get('proto-path');
-  if (given && given.length > 0) return given;
-  const out = new Set<string>();
-  for (const f of files) {
-    let d = dirname(resolve(f));
-    for (;;) {
-      out.add(d);
-      const up = dirname(d);
-      if (up === d) break;
-      d = up;
-    }
-  }
-  return [...out];
+/**
+ * protoPathsOf returns the --proto-path options in order. Empty when none is
+ * given: the loader (codegen/load.ts, shared by gen, call, serve and proxy)
+ * then searches the inputs' directories and their parents. `files` is kept
+ * for callers that pass the inputs; the rule lives in one place, the loader.
+ */
+export function protoPathsOf(args: ParsedArgs, _files?: readonly string[]): string[] {
+  return [...(args.flags.get('proto-path') ?? [])];
 }
+
+/** PROTO_PATH_HELP is the help text of -I/--proto-path, the same for every command that loads .proto files. */
+export const PROTO_PATH_HELP = `  -I, --proto-path DIR   import search path; repeatable, searched in order
+                         (first hit wins), protoc's --proto_path works too.
+                         Default: the directories of the inputs, then their
+                         parent directories up to the working directory.
+                         Nothing is searched next to the importing file; the
+                         google/protobuf well-known types (descriptor.proto
+                         too) are built in, a file on the path overrides them
+`;
 
 /** reportErrors runs a command body and turns user errors into one line on stderr: exit 2 for usage and input errors, 1 for RPC failures (`ERROR CODE: message`). */
 export async function reportErrors(command: string, body: () => Promise<number>): Promise<number> {

@@ -1,22 +1,18 @@
 // .proto reflection for the command line (protobufjs): load files, find a
 // method by name, turn JSON into message bytes and back. Field names follow
-// the proto3 JSON mapping: lowerCamelCase, the proto's snake_case accepted
-// on input; bytes are base64, 64-bit integers and enums print as strings.
+// the proto3 JSON mapping (docs/proto-json.md): json_name (lowerCamelCase),
+// the proto's snake_case accepted on input; bytes are base64, 64-bit integers
+// and enums print as strings; well-known types as in wkt-json.ts.
 // Loaded only when a command is given --proto (protobufjs's parser is large).
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import type { MethodKind } from '../call/call.js';
 import { CodegenError, loadProtos } from '../codegen/load.js';
 import type { RequestCodec } from './call-input.js';
+// InputError is declared in the lazily loaded wkt-json.ts, so this module depends on nothing the
+// command line loads eagerly; it reports as an input error by its name.
+import { InputError, type JsonCodec, isWkt, wktFromJson, wktToJson } from './wkt-json.js';
 
-/**
- * InputError is a problem in a .proto, a method name or JSON. It is declared
- * here rather than imported, so this lazily loaded module depends on nothing
- * the command line loads eagerly; it reports as an input error by its name.
- */
-class InputError extends Error {
-  override readonly name = 'InputError';
-}
 
 /** ProtoMethod is one method found in the loaded .proto files. */
 export interface ProtoMethod {
@@ -30,7 +26,7 @@ export interface ProtoMethod {
   readonly responseType: protobuf.Type;
 }
 
-/** loadSchema parses .proto files (imports resolved next to each file and in protoPaths); throws InputError naming file and line. */
+/** loadSchema parses .proto files (imports resolved in protoPaths, default: see defaultProtoPaths in codegen/load.ts); throws InputError naming file and line. */
 export function loadSchema(files: readonly string[], protoPaths: readonly string[] = []): protobuf.Root {
   try {
     return loadProtos(files, protoPaths).root;
@@ -100,12 +96,26 @@ export function parseJson(text: string, origin: string): unknown {
 
 const camel = (k: string): string => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const INTS = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+const LONGS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+/** jsonName is the name a field prints under: protoc's json_name. */
+const jsonName = (f: protobuf.Field): string => f.resolve().jsonName ?? f.name;
+
+/** fieldFor finds a field by its JSON name, its proto (snake_case) name or its loaded name. */
+function fieldFor(type: protobuf.Type, key: string): protobuf.Field | undefined {
+  for (const f of type.fieldsArray) if (f.name === key || jsonName(f) === key || f.protoName === key) return f;
+  return type.fields[camel(key)];
+}
+
+/** acceptsNull tells whether JSON null is a value of the field (google.protobuf.Value, NullValue) rather than "not set". */
+const acceptsNull = (f: protobuf.Field): boolean => ['.google.protobuf.Value', '.google.protobuf.NullValue'].includes(f.resolvedType?.fullName ?? '');
 
 /** checkValue validates one JSON value against a field type and returns it in protobufjs fromObject form. */
 function checkValue(field: protobuf.Field, v: unknown, where: string): unknown {
   const t = field.resolvedType;
   if (t instanceof protobuf.Type) return normalize(t, v, where);
   if (t instanceof protobuf.Enum) {
+    if (v === null && t.fullName === '.google.protobuf.NullValue') return 0;
     if (typeof v === 'number' && Number.isInteger(v)) return v;
     if (typeof v === 'string' && v in t.values) return v;
     throw new InputError(`${where}: want one of ${Object.keys(t.values).join(', ')}, got ${JSON.stringify(v)}`);
@@ -125,20 +135,21 @@ function checkValue(field: protobuf.Field, v: unknown, where: string): unknown {
   }
   if (typeof v !== 'string') throw new InputError(`${where}: want a ${type === 'bytes' ? 'base64 ' : ''}string, got ${JSON.stringify(v)}`);
   if (type === 'bytes' && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) throw new InputError(`${where}: want base64, got ${JSON.stringify(v)}`);
-  return v;
+  return type === 'bytes' ? v.replace(/-/g, '+').replace(/_/g, '/') : v;
 }
 
-/** normalize checks a JSON object against a message type (unknown fields and wrong value types are errors) and maps snake_case names to the loaded camelCase ones. */
+/** normalize checks a JSON value against a message type (unknown fields and wrong value types are errors) and returns it in protobufjs fromObject form. */
 function normalize(type: protobuf.Type, json: unknown, where: string): Record<string, unknown> {
+  if (isWkt(type)) return wktFromJson(type, json, where, CODEC);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InputError(`${where}: want a JSON object for ${type.fullName.slice(1)}, got ${JSON.stringify(json)}`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json)) {
-    const name = type.fields[key] ? key : camel(key);
-    const field = type.fields[name];
-    if (!field) throw new InputError(`${where}: unknown field "${key}" in ${type.fullName.slice(1)} (fields: ${type.fieldsArray.map((f) => f.name).join(', ') || 'none'})`);
+    const field = fieldFor(type, key);
+    if (!field) throw new InputError(`${where}: unknown field "${key}" in ${type.fullName.slice(1)} (fields: ${type.fieldsArray.map(jsonName).join(', ') || 'none'})`);
     field.resolve();
-    const at = `${where}.${name}`;
-    if (value === null) continue;
+    const name = field.name;
+    const at = `${where}.${jsonName(field)}`;
+    if (value === null && (field.repeated || field.map || !acceptsNull(field))) continue;
     if (field.map) {
       if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${at}: want a JSON object (map)`);
       out[name] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, checkValue(field, v, `${at}[${k}]`)]));
@@ -149,6 +160,72 @@ function normalize(type: protobuf.Type, json: unknown, where: string): Record<st
   }
   return out;
 }
+
+/** floatText prints a 32-bit float with the fewest digits that read back as the same float. */
+function floatText(v: number): number {
+  for (let p = 1; p < 17; p++) {
+    const n = Number(v.toPrecision(p));
+    if (Math.fround(n) === v) return n;
+  }
+  return v;
+}
+
+/** scalarOut prints one value of a field (not a message): 64-bit integers as strings, enums by name, bytes as base64. */
+function scalarOut(field: protobuf.Field, v: unknown): unknown {
+  const t = field.resolvedType;
+  if (t instanceof protobuf.Enum) return t.fullName === '.google.protobuf.NullValue' ? null : (t.valuesById[v as number] ?? v);
+  if (LONGS.has(field.type)) return String(v ?? 0);
+  if (field.type === 'bytes') return Buffer.from((v as Uint8Array | undefined) ?? []).toString('base64');
+  if (field.type === 'double' || field.type === 'float') {
+    const n = v as number;
+    if (!Number.isFinite(n)) return String(n);
+    return field.type === 'float' ? floatText(n) : n;
+  }
+  return v;
+}
+
+/** valueOut prints one value of a field, a message or a scalar. */
+function valueOut(field: protobuf.Field, v: unknown): unknown {
+  const t = field.resolvedType;
+  return t instanceof protobuf.Type ? toJson(t, v as protobuf.Message) : scalarOut(field, v);
+}
+
+/** isDefault tells whether a scalar holds its type's default (not printed for fields without presence). */
+function isDefault(field: protobuf.Field, v: unknown): boolean {
+  if (v === null || v === undefined || v === 0 || v === false || v === '') return true;
+  if (v instanceof Uint8Array) return v.length === 0;
+  return LONGS.has(field.type) && String(v) === '0';
+}
+
+/** mapKey prints a map key (64-bit keys arrive as protobufjs long hashes). */
+function mapKey(field: protobuf.MapField, k: string): string {
+  if (LONGS.has(field.keyType) && k.length === 8 && !/^-?\d+$/.test(k)) return protobuf.util.LongBits.fromHash(k).toLong(field.keyType[0] === 'u' || field.keyType === 'fixed64').toString();
+  return k;
+}
+
+/** toJson prints a decoded message in the proto3 JSON form: fields under their json_name, fields without presence left out at their default. */
+function toJson(type: protobuf.Type, msg: protobuf.Message): unknown {
+  if (isWkt(type)) return wktToJson(type, msg, CODEC);
+  const m = msg as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    const v = m[field.name];
+    if (field instanceof protobuf.MapField) {
+      const entries = Object.entries((v as Record<string, unknown> | undefined) ?? {});
+      if (entries.length > 0) out[jsonName(field)] = Object.fromEntries(entries.map(([k, x]) => [mapKey(field, k), valueOut(field, x)]));
+    } else if (field.repeated) {
+      if (Array.isArray(v) && v.length > 0) out[jsonName(field)] = v.map((x) => valueOut(field, x));
+    } else if (hasOwn(m, field.name) && v !== null && v !== undefined) {
+      const present = field.resolvedType instanceof protobuf.Type || field.partOf !== null || field.hasPresence;
+      if (present || !isDefault(field, v)) out[jsonName(field)] = valueOut(field, v);
+    }
+  }
+  return out;
+}
+
+/** CODEC is the generic mapping handed to the well-known types. */
+const CODEC: JsonCodec = { fromJson: normalize, toJson, scalarIn: checkValue, scalarOut };
 
 /** jsonToMessage encodes a JSON value as a message of the given type; throws InputError on a mismatch. */
 export function jsonToMessage(type: protobuf.Type, json: unknown, origin = 'the request'): Uint8Array {
@@ -162,11 +239,13 @@ export function jsonToMessage(type: protobuf.Type, json: unknown, origin = 'the 
 
 /** messageToJson decodes message bytes into their proto3 JSON form; throws InputError when the bytes are not such a message. */
 export function messageToJson(type: protobuf.Type, bytes: Uint8Array): unknown {
+  let msg: protobuf.Message;
   try {
-    return type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: String, json: true });
+    msg = type.decode(bytes);
   } catch (e) {
     throw new InputError(`cannot decode a ${type.fullName.slice(1)} response: ${(e as Error).message}`);
   }
+  return toJson(type, msg);
 }
 
 /** jsonCodec reads JSON request messages of a .proto type: a JSON array is one message per element, a file holds one JSON document or JSON lines. */

@@ -1,13 +1,15 @@
 // `reactor-rpc serve`: a stand-in server that answers every method of the
-// services in .proto files with default (empty) response messages.
+// services in .proto files with default (empty) response messages, or with
+// --echo the requests of methods whose request and response types match.
 import type { MethodKind } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { Server } from '../server/server.js';
 import { type AnyMethod, defineService } from '../services/definition.js';
 import type { ServiceImplementation } from '../services/handlers.js';
 import { UsageError, flag } from './args.js';
-import { type Command, PROTO_PATH, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
+import { type Command, PROTO_PATH, PROTO_PATH_HELP, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
 import { InputError } from './input-error.js';
+import { TLS_HELP, TLS_OPTIONS, checkTlsFlags, serverTlsOf } from './tls-flags.js';
 import type { ProtoMethod } from './proto-json.js';
 
 /** SERVE_HELP is the usage text of `reactor-rpc serve`. */
@@ -18,35 +20,39 @@ default (empty) response message, server streams one default message then
 OK, client streams are read to the end then get one default message, bidi
 streams get one default message, are read to the end, then end OK. Requests
 that do not decode as the method's request type fail with INTERNAL.
+With --echo, a method whose request and response types are the same sends
+each request back instead (unary and server streams: the request; client
+streams: the last request; bidi: every request).
 Prints "listening <address>" once ready; SIGINT/SIGTERM shut it down
 gracefully.
 
 options:
-  --listen ADDR          host:port, tcp://host:port, unix:///path or
-                         unix-abstract:name (port 0 picks a free port); required
+  --listen ADDR          host:port, tcp://host:port, tls://host:port (with
+                         --cert and --key), unix:///path or unix-abstract:name
+                         (port 0 picks a free port); required
   --protocol P           ttrpc (default), drpc, or auto (told apart by each
                          connection's first bytes)
   --multiplex            drpc: multiplexed connections (clients must multiplex)
-  -I, --proto-path DIR   import search path; repeatable (--proto_path too)
-  --grace MS             how long shutdown waits for running calls (default 2000)
-  -h, --help             print this text
+  --echo                 echo requests where the types allow (see above)
+${PROTO_PATH_HELP}  --grace MS             how long shutdown waits for running calls (default 2000)
+${TLS_HELP}  -h, --help             print this text
 `;
 
 /** SERVE is the command's name, help and option table. */
 const SERVE: Command = {
   name: 'serve',
   help: SERVE_HELP,
-  options: { listen: { type: 'string' }, protocol: { type: 'string' }, multiplex: { type: 'boolean' }, 'proto-path': PROTO_PATH, grace: { type: 'string' } },
+  options: { listen: { type: 'string' }, protocol: { type: 'string' }, multiplex: { type: 'boolean' }, echo: { type: 'boolean' }, 'proto-path': PROTO_PATH, grace: { type: 'string' }, ...TLS_OPTIONS },
 };
 
-/** descriptor builds a raw-bytes method whose requests are checked against the .proto's request type. */
-function descriptor(m: ProtoMethod): MethodDescriptor<unknown, Uint8Array> {
+/** descriptor builds a raw-bytes method whose requests are checked against the .proto's request type (and kept as bytes). */
+function descriptor(m: ProtoMethod): MethodDescriptor<Uint8Array, Uint8Array> {
   const id = (b: Uint8Array) => b;
   return {
     path: m.path,
     kind: m.kind,
-    serializeRequest: (v) => m.requestType.encode(m.requestType.fromObject(v as Record<string, unknown>)).finish(),
-    deserializeRequest: (b) => m.requestType.decode(b),
+    serializeRequest: id,
+    deserializeRequest: (b) => (m.requestType.decode(b), b),
     serializeResponse: id,
     deserializeResponse: id,
   };
@@ -74,8 +80,30 @@ function defaultHandler(kind: MethodKind, reply: Uint8Array): unknown {
   }
 }
 
-/** stubServer builds a Server answering every method of the given .proto files; throws InputError when they declare no service. */
-export async function stubServer(files: readonly string[], protoPaths: readonly string[], server: Server): Promise<string[]> {
+/** echoHandler sends requests back, by shape. */
+function echoHandler(kind: MethodKind, reply: Uint8Array): unknown {
+  switch (kind) {
+    case 'unary':
+      return async (req: Uint8Array) => req;
+    case 'server_stream':
+      return async function* (req: Uint8Array) {
+        yield req;
+      };
+    case 'client_stream':
+      return async (requests: AsyncIterable<Uint8Array>) => {
+        let last = reply;
+        for await (const r of requests) last = r;
+        return last;
+      };
+    default:
+      return async function* (requests: AsyncIterable<Uint8Array>) {
+        for await (const r of requests) yield r;
+      };
+  }
+}
+
+/** stubServer builds a Server answering every method of the given .proto files (echoing where asked and the types allow); throws InputError when they declare no service. */
+export async function stubServer(files: readonly string[], protoPaths: readonly string[], server: Server, echo = false): Promise<string[]> {
   const { allServices, describe, loadSchema } = await import('./proto-json.js');
   const root = loadSchema(files, protoPaths);
   const names: string[] = [];
@@ -86,7 +114,8 @@ export async function stubServer(files: readonly string[], protoPaths: readonly 
     for (const m of svc.methodsArray) {
       const pm = describe(svc, m);
       methods[m.name] = descriptor(pm) as AnyMethod;
-      impl[m.name] = defaultHandler(pm.kind, pm.responseType.encode(pm.responseType.create({})).finish());
+      const reply = pm.responseType.encode(pm.responseType.create({})).finish();
+      impl[m.name] = echo && pm.requestType === pm.responseType ? echoHandler(pm.kind, reply) : defaultHandler(pm.kind, reply);
     }
     const def = defineService(svc.fullName.slice(1), methods);
     server.addService(def, impl as ServiceImplementation<typeof def>);
@@ -105,10 +134,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     const protocol = oneOf(args, 'protocol', ['ttrpc', 'drpc', 'auto'] as const, 'ttrpc');
     const grace = nonNegativeInt(args, 'grace', 2000);
     if (args.flags.has('multiplex') && protocol === 'ttrpc') throw new UsageError('--multiplex needs --protocol drpc or auto');
+    checkTlsFlags(args, [listen]);
+    const tls = serverTlsOf(args, listen);
     const server = new Server({ protocol, multiplex: args.flags.has('multiplex') });
-    await stubServer(files, protoPathsOf(args, files), server);
+    await stubServer(files, protoPathsOf(args, files), server, args.flags.has('echo'));
     const stopped = untilSignal();
-    const address = await server.listen(listen);
+    const address = await server.listen(listen, { tls });
     process.stdout.write(`listening ${address}\n`);
     await stopped;
     await server.shutdown(grace);
