@@ -36,11 +36,11 @@ const TSCONFIG = here('./tsconfig.json');
 /** SOURCES are the files the build compiles (tests, benches and examples are left out). */
 const SOURCES = ['src/**/*.ts', 'reactors/**/*.ts', 'generated/**/*.d.ts'];
 
-/** ENTRIES are the modules users load: the core, the rxjs bridges and the CLI. */
-const ENTRIES = { index: here('./src/index.ts'), rx: here('./src/rx/index.ts'), cli: here('./src/cli/main.ts') };
+/** ENTRIES are the modules users load: the core, the rxjs bridges, the protobuf runtime of generated code and the CLI. */
+const ENTRIES = { index: here('./src/index.ts'), rx: here('./src/rx/index.ts'), protobuf: here('./src/protobuf/index.ts'), cli: here('./src/cli/main.ts') };
 
 /** TYPED_ENTRIES are the entries that ship declarations (the CLI is a program, not an API). */
-const TYPED_ENTRIES = { index: ENTRIES.index, rx: ENTRIES.rx };
+const TYPED_ENTRIES = { index: ENTRIES.index, rx: ENTRIES.rx, protobuf: ENTRIES.protobuf };
 
 /** compile is the TypeScript step of the JavaScript build (types come from the dts builds). */
 function compile(outDir) {

@@ -12,12 +12,13 @@
 // CommonJS without an exports map), and each target uses its own protobufjs
 // root so the two modules never overwrite each other's namespaces.
 //
-// It also writes the typed service modules (service definitions, server
-// implementation types and clients) of SERVICE_TARGETS with the project's own
-// code generator (src/codegen, the engine of `reactor-rpc gen`), importing the
-// library through its repo-relative path and the messages from the module above.
+// It also writes, under generated/rpc/, what `reactor-rpc gen` (src/codegen)
+// makes of SERVICE_TARGETS — one TypeScript module per .proto with messages,
+// codecs, service definitions, clients and reactor bases — importing the
+// library through its repo-relative path. The tests use it as the checked-in
+// sample of the generator's output (it must compile under the repo's config).
 import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,17 +47,15 @@ const TARGETS = [
   { name: 'interop', root: 'interop', sparse: true, protos: ['ttrpc/interop/v1/interop.proto'] },
 ];
 
-/**
- * SERVICE_TARGETS lists the service modules: `messages` names the messages
- * module above that they import; each .proto declaring services becomes
- * `<basename>.rpc.ts`.
- */
-const SERVICE_TARGETS = [
-  { messages: 'interop', protos: ['ttrpc/interop/v1/interop.proto'] },
-];
+/** SERVICE_TARGETS lists the .proto inputs of `reactor-rpc gen` written below generated/rpc/. */
+const SERVICE_TARGETS = [{ protos: ['ttrpc/interop/v1/interop.proto'] }];
 
-/** IMPORT_PATH is how generated service modules reach the library from generated/. */
-const IMPORT_PATH = '../src/index.js';
+/** RPC_DIR is where the `reactor-rpc gen` output goes, below generated/. */
+const RPC_DIR = 'rpc';
+
+/** IMPORT_PATH and PROTOBUF_IMPORT are how generated modules reach the library, relative to generated/rpc/. */
+const IMPORT_PATH = '../../src/index.js';
+const PROTOBUF_IMPORT = '../../src/protobuf/index.js';
 
 /** loadCodegen imports the TypeScript code generator through tsx. */
 async function loadCodegen() {
@@ -70,15 +69,14 @@ async function runServices() {
   const { generate } = await loadCodegen();
   const out = [];
   for (const target of SERVICE_TARGETS) {
-    const files = await generate({
+    const files = generate({
       files: target.protos.map((p) => join(protoDir, p)),
       protoPaths: [protoDir],
-      messages: false,
-      messagesImport: `./${target.messages}.js`,
       importPath: IMPORT_PATH,
+      protobufImport: PROTOBUF_IMPORT,
       header: HEADER,
     });
-    for (const f of files) out.push([f.path, f.content]);
+    for (const f of files) out.push([`${RPC_DIR}/${f.path}`, f.content]);
   }
   return out;
 }
@@ -151,6 +149,7 @@ async function generate(outDir) {
     written.push(`${target.name}.js`, `${target.name}.d.ts`);
   }
   for (const [file, text] of await runServices()) {
+    mkdirSync(dirname(join(outDir, file)), { recursive: true });
     writeFileSync(join(outDir, file), text);
     written.push(file);
   }
@@ -169,7 +168,7 @@ async function check() {
       if (!existsSync(current)) stale.push(`${relative(root, current)} (missing)`);
       else if (!fresh.equals(readFileSync(current))) stale.push(`${relative(root, current)} (out of date)`);
     }
-    const present = existsSync(generatedDir) ? readdirSync(generatedDir) : [];
+    const present = existsSync(generatedDir) ? readdirSync(generatedDir, { recursive: true }).map(String).filter((f) => !statSync(join(generatedDir, f)).isDirectory()) : [];
     for (const file of present) {
       if (!expected.includes(file)) stale.push(`${relative(root, join(generatedDir, file))} (not produced by the generator)`);
     }

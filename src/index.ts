@@ -22,7 +22,17 @@ export {
 // Services, servers and clients.
 export { type MethodDescriptor, type Serialize, type Deserialize, rawMethod } from './call/method.js';
 export type { MethodKind } from './call/call.js';
-export { defineService, type ServiceDefinition, type TypedMethod, type AnyMethod, type RequestOf, type ResponseOf } from './services/definition.js';
+export {
+  defineService,
+  type ServiceDefinition,
+  type TypedMethod,
+  type AnyMethod,
+  type RequestOf,
+  type ResponseOf,
+  type RequestInitOf,
+  type ResponseInitOf,
+} from './services/definition.js';
+export { protoMethod, type MessageCodec, type MessageInit, type InitValue } from './services/proto-message.js';
 export {
   callback,
   type CallbackMethod,
@@ -53,7 +63,8 @@ export type { Clock, Defer } from './scheduler/clock.js';
 export { PipeListener, type PipeListenerOptions } from './transport/pipe-listener.js';
 export { dial, listen, type DialOptions, type ListenOptions } from './transport/dial.js';
 export { parseAddress, formatAddress, type Address } from './transport/address.js';
-export type { Conn, ConnHandler, ConnKind, Listener } from './transport/conn.js';
+export type { Conn, ConnHandler, ConnKind, Listener, PeerCertificate } from './transport/conn.js';
+export type { TlsOptions, TlsMaterial } from './transport/tls-options.js';
 export type { TtrpcSessionOptions } from './protocol/ttrpc/options.js';
 export { type ReceiveOptions, RECEIVE_DEFAULTS } from './call/receive-options.js';
 export type { DrpcSessionOptions } from './protocol/drpc/options.js';

@@ -25,7 +25,7 @@ import { connectDrpc, connectTtrpc } from '../src/client/connect.js';
 import { unaryCall } from '../src/call/call-adapters.js';
 import { Metadata } from '../src/metadata/metadata.js';
 import { RpcError } from '../src/status/rpc-error.js';
-import { registerTtrpcInterop, payload, payloadData } from '../src/cli/interop/ttrpc-service.js';
+import { registerTtrpcInterop, payload, payloadData } from './helpers/ttrpc-service.js';
 import { registerDrpcInterop } from '../src/cli/interop/drpc-service.js';
 import { decodeResponse, Flags, MessageType } from '../src/protocol/ttrpc/index.js';
 import { decodeErrorPayload } from '../src/protocol/drpc/index.js';

@@ -10,7 +10,7 @@ import { connectDrpc, connectTtrpc } from '../src/client/connect.js';
 import { DrpcPool } from '../src/client/drpc-pool.js';
 import { serverStreamCall, unaryCall, unaryHandler } from '../src/call/call-adapters.js';
 import { registerDrpcInterop } from '../src/cli/interop/drpc-service.js';
-import { registerTtrpcInterop, payload, payloadData } from '../src/cli/interop/ttrpc-service.js';
+import { registerTtrpcInterop, payload, payloadData } from './helpers/ttrpc-service.js';
 import { Code } from '../src/status/code.js';
 import { RpcError } from '../src/status/rpc-error.js';
 import { dial } from '../src/transport/dial.js';

@@ -32,7 +32,7 @@ const LAYERS: readonly Layer[] = [
   { name: 'call', files: /^src\/call\// },
   { name: 'scheduler', files: /^src\/scheduler\// },
   { name: 'reactors', files: /^reactors\// },
-  { name: 'services', files: /^src\/(services|codegen)\// },
+  { name: 'services', files: /^src\/(services|codegen|protobuf)\// },
   { name: 'facades', files: /^src\/(client|server)\// },
   { name: 'bridges', files: /^src\/rx\// },
   { name: 'proxy', files: /^src\/proxy\// },

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rollup, type OutputOptions, type RollupOptions } from 'rollup';
 
@@ -43,6 +43,9 @@ async function build(): Promise<void> {
   }
   cpSync(join(root, 'package.json'), join(pkgDir, 'package.json'));
   cpSync(join(root, 'bin'), join(pkgDir, 'bin'), { recursive: true });
+  for (const dir of ['src', 'reactors']) cpSync(join(root, dir), join(pkgDir, dir), { recursive: true });
+  mkdirSync(join(pkgDir, 'generated'), { recursive: true });
+  cpSync(join(root, 'generated', 'interop.js'), join(pkgDir, 'generated', 'interop.js'));
 }
 
 /** Pack is what `npm pack --json` reports of one tarball. */
@@ -152,26 +155,36 @@ test('@arethetypeswrong/cli finds no problem in the tarball', () => {
   }
   const report = JSON.parse(out) as { analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, unknown> }> } };
   assert.equal(report.analysis.problems, [], JSON.stringify(report.analysis.problems, null, 2));
-  assert.equal(Object.keys(report.analysis.entrypoints).sort(), ['.', './package.json', './rx']);
+  assert.equal(Object.keys(report.analysis.entrypoints).sort(), ['.', './package.json', './protobuf', './rx']);
   for (const [name, entry] of Object.entries(report.analysis.entrypoints)) {
     assert.equal(Object.keys(entry.resolutions).sort(), ['bundler', 'node10', 'node16-cjs', 'node16-esm'], name);
   }
 });
 
-test('the tarball holds only files something loads, with their source and declaration maps', () => {
+test('the tarball holds only files something loads, with their source and declaration maps (and the sources those maps name)', () => {
   const files = pack.files.map((f) => f.path).sort();
   const used = new Set(['package.json', 'bin/reactor-rpc.mjs']);
-  for (const entry of ['index.js', 'index.cjs', 'rx.js', 'rx.cjs', 'cli.js']) for (const f of loaded(entry)) used.add(`dist/${f}`);
+  for (const entry of ['index.js', 'index.cjs', 'rx.js', 'rx.cjs', 'protobuf.js', 'protobuf.cjs', 'cli.js']) for (const f of loaded(entry)) used.add(`dist/${f}`);
   for (const f of readdirSync(dist, { recursive: true }) as string[]) {
     if (/\.d\.c?ts$/.test(f)) used.add(`dist/${f}`);
   }
   for (const f of [...used]) if (f.startsWith('dist/') && existsSync(join(pkgDir, `${f}.map`))) used.add(`${f}.map`);
+  // Maps point a debugger or an editor's "go to definition" at the TypeScript sources: those ship too.
+  // (This scratch build sits elsewhere than the repository, so a source is taken by its path below the root.)
+  for (const f of [...used].filter((f) => f.endsWith('.map'))) {
+    const map = JSON.parse(readFileSync(join(pkgDir, f), 'utf8')) as { sources: string[] };
+    for (const src of map.sources) {
+      const below = /(?:^|\/)((?:src|reactors|generated)\/.+)$/.exec(posix.normalize(src))?.[1];
+      assert.ok(below, `${f} names a source outside src/, reactors/ and generated/: ${src}`);
+      used.add(below);
+    }
+  }
   assert.equal(files.filter((f) => !used.has(f)), [], 'files nothing loads');
   assert.equal([...used].filter((f) => !files.includes(f)).sort(), [], 'files missing from the tarball');
-  for (const f of files.filter((f) => /\.(c?js|d\.c?ts)$/.test(f) && f.startsWith('dist/') && !/^dist\/(index|rx|cli)\.js$/.test(f))) {
+  for (const f of files.filter((f) => /\.(c?js|d\.c?ts)$/.test(f) && f.startsWith('dist/') && !/^dist\/(index|rx|protobuf|cli)\.js$/.test(f))) {
     assert.ok(files.includes(`${f}.map`), `${f} ships without its map`);
   }
-  for (const f of ['dist/index.d.ts', 'dist/index.d.cts', 'dist/rx.d.ts', 'dist/rx.d.cts', 'dist/cli.cjs']) assert.ok(files.includes(f), f);
+  for (const f of ['dist/index.d.ts', 'dist/index.d.cts', 'dist/rx.d.ts', 'dist/rx.d.cts', 'dist/protobuf.d.ts', 'dist/protobuf.d.cts', 'dist/cli.cjs', 'src/client/client.ts', 'src/protobuf/index.ts']) assert.ok(files.includes(f), f);
 });
 
 test.run();

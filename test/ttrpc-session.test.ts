@@ -11,7 +11,7 @@ import { connectTtrpc } from '../src/client/connect.js';
 import { Client } from '../src/client/client.js';
 import { unaryCall } from '../src/call/call-adapters.js';
 import { CallIO } from '../src/call/call-io.js';
-import { registerTtrpcInterop, payload, payloadData } from '../src/cli/interop/ttrpc-service.js';
+import { registerTtrpcInterop, payload, payloadData } from './helpers/ttrpc-service.js';
 import { TTRPC_SCENARIOS } from '../src/cli/interop/ttrpc-scenarios.js';
 import { encodeRequest, decodeResponse } from '../src/protocol/ttrpc/envelope.js';
 import { Flags, MessageType } from '../src/protocol/ttrpc/frame.js';

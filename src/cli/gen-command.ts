@@ -3,35 +3,34 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { UsageError, flag } from './args.js';
-import { type Command, PROTO_PATH, runCommand } from './command-kit.js';
+import { type Command, PROTO_PATH, PROTO_PATH_HELP, oneOf, runCommand } from './command-kit.js';
 import { InputError } from './input-error.js';
 
 /** GEN_HELP is the usage text of `reactor-rpc gen`. */
 export const GEN_HELP = `usage: reactor-rpc gen <file.proto>... --out <dir> [options]
 
-Writes into <dir>:
-  <name>.js, <name>.d.ts   the messages of every input and its imports
-                           (protobufjs static module; fields in camelCase)
-  <file>.rpc.ts            per .proto declaring services, for each service Foo:
-                           FooService (definition), FooImplementation,
-                           FooCallbackImplementation, FooSyncImplementation
-                           (server types) and FooClient (typed client)
-
-Method names keep the proto's casing (FooClient.SayHello, implementation key
-SayHello); message fields are camelCase, as protobufjs emits them. Generated
-code imports protobufjs/minimal.js, so the project needs protobufjs; the
-generator itself needs protobufjs-cli.
+Writes into <dir> one module per .proto: the inputs, and every imported file
+that declares a type they use (e.g. google/protobuf/timestamp.ts), at its
+proto name (a/b/c.proto -> <dir>/a/b/c.ts). For each message Foo: the
+interface Foo (decoded: every field set, proto3 defaults; int64 as bigint;
+oneofs as { case, value } unions) and the codec Foo (create, encode, decode);
+for each enum a constant object and a union type; for each service Foo:
+FooService (definition, wire names), FooClient (lowerCamelCase methods),
+FooImplementation, FooCallbackImplementation, FooSyncImplementation (server
+types) and the namespace Foo of per-method reactor base classes
+(Foo.BarReactor, Foo.BarClientReactor). Needs nothing beyond reactor-rpc.
 
 options:
   --out DIR              output directory (required)
-  -I, --proto-path DIR   import search path; repeatable (default: the
-                         directories of the inputs; --proto_path too).
-                         google/protobuf well-known types are built in
-  --import-path MODULE   module the generated code imports the library from
-                         (default: reactor-rpc)
-  --name NAME            base name of the messages module (default: messages)
-  --root NAME            protobufjs root name of the messages module
-                         (default: derived from --name and the inputs)
+${PROTO_PATH_HELP}  --import-path MODULE   module the generated code imports the library from
+                         (default: reactor-rpc; a relative path is taken
+                         against --out)
+  --protobuf-import MOD  module of the protobuf runtime (default:
+                         <import-path>/protobuf)
+  --js                   write ES modules: <file>.js + <file>.d.ts
+  --cjs                  write CommonJS: <file>.cjs + <file>.d.cts
+  --long T               type of 64-bit integers: bigint (default), string
+                         or number
   -h, --help             print this text
 `;
 
@@ -39,7 +38,7 @@ options:
 const GEN: Command = {
   name: 'gen',
   help: GEN_HELP,
-  options: { out: { type: 'string' }, 'proto-path': PROTO_PATH, 'import-path': { type: 'string' }, name: { type: 'string' }, root: { type: 'string' } },
+  options: { out: { type: 'string' }, 'proto-path': PROTO_PATH, 'import-path': { type: 'string' }, 'protobuf-import': { type: 'string' }, js: { type: 'boolean' }, cjs: { type: 'boolean' }, long: { type: 'string' } },
 };
 
 /** runGen runs `reactor-rpc gen` with the words after `gen`; resolves to the exit code (2 for usage mistakes and missing inputs, 1 on a .proto error). */
@@ -49,16 +48,18 @@ export async function runGen(argv: readonly string[]): Promise<number> {
     if (files.length === 0) throw new UsageError('no .proto files given');
     const out = flag(args, 'out');
     if (!out) throw new UsageError('--out DIR is required');
+    if (args.flags.has('js') && args.flags.has('cjs')) throw new UsageError('--js and --cjs exclude each other');
     for (const f of files) if (!existsSync(f)) throw new InputError(`${f}: file not found`);
-    // The generator (protobufjs's parser, protobufjs-cli) loads only for this command.
+    // The generator (protobufjs's parser) loads only for this command.
     const { CodegenError, displayPath, generate, writeGenerated } = await import('../codegen/index.js');
     try {
       const generated = await generate({
         files,
         protoPaths: args.flags.get('proto-path') ?? [],
         importPath: flag(args, 'import-path'),
-        name: flag(args, 'name'),
-        root: flag(args, 'root'),
+        protobufImport: flag(args, 'protobuf-import'),
+        mode: args.flags.has('cjs') ? 'cjs' : args.flags.has('js') ? 'esm' : 'ts',
+        long: oneOf(args, 'long', ['bigint', 'string', 'number'] as const, 'bigint'),
       });
       for (const path of writeGenerated(resolve(out), generated)) process.stdout.write(`wrote ${displayPath(path)}\n`);
       return 0;

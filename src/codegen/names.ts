@@ -1,30 +1,8 @@
-// Naming rules shared by the service and client emitters: how a protobuf
-// type is spelled in the TypeScript that protobufjs-cli generates, and how
-// proto comments become doc comments.
-import protobuf from 'protobufjs';
+// Naming rules shared by the service and client emitters: the export names
+// of a service, the client's method names, and how proto comments become doc
+// comments.
+import type protobuf from 'protobufjs';
 import type { MethodKind } from '../call/call.js';
-
-/** TypeRef spells one message type in generated TypeScript. */
-export interface TypeRef {
-  /** value is the class (encode/decode, decoded instances), e.g. `a.b.Msg`. */
-  readonly value: string;
-  /** props is the plain-object properties type, e.g. `a.b.Msg.$Properties`. */
-  readonly props: string;
-  /** top is the top-level name the messages module exports, e.g. `a`. */
-  readonly top: string;
-}
-
-/** exportSegment spells one name segment the way protobufjs-cli's static target does (reserved words get a `_`). */
-export function exportSegment(name: string): string {
-  return protobuf.util.isReserved(name) ? `${name}_` : name;
-}
-
-/** typeRef spells a resolved message type (fullName `.a.b.Msg`). */
-export function typeRef(type: protobuf.Type): TypeRef {
-  const segments = type.fullName.replace(/^\./, '').split('.').map(exportSegment);
-  const value = segments.join('.');
-  return { value, props: `${value}.$Properties`, top: segments[0]! };
-}
 
 /** methodKind maps a method's stream flags to its streaming shape. */
 export function methodKind(method: protobuf.Method): MethodKind {
@@ -63,6 +41,8 @@ export interface ServiceNames {
   readonly callbackImplementation: string;
   /** syncImplementation is the all-sync implementation type, `FooSyncImplementation`. */
   readonly syncImplementation: string;
+  /** reactors is the namespace of per-method reactor base classes, `Foo`. */
+  readonly reactors: string;
 }
 
 /** serviceNames derives the export names of a service from its proto name (casing kept). */
@@ -74,16 +54,22 @@ export function serviceNames(service: protobuf.Service): ServiceNames {
     implementation: `${n}Implementation`,
     callbackImplementation: `${n}CallbackImplementation`,
     syncImplementation: `${n}SyncImplementation`,
+    reactors: n,
   };
 }
 
 /** bindName is the client's reactor binding helper of a method, `bindFoo`. */
 export function bindName(method: protobuf.Method): string {
-  return `bind${method.name}`;
+  return `bind${method.name.charAt(0).toUpperCase()}${method.name.slice(1)}`;
+}
+
+/** clientMethodName is the client's call method of a method: lowerCamelCase, `sayHello`. */
+export function clientMethodName(method: protobuf.Method): string {
+  return `${method.name.charAt(0).toLowerCase()}${method.name.slice(1)}`;
 }
 
 /** RESERVED_MEMBERS cannot be used as method names on an object literal or a class. */
-const RESERVED_MEMBERS = new Set(['constructor', '__proto__', 'prototype']);
+const RESERVED_MEMBERS = new Set(['constructor', '__proto__', 'prototype', 'Constructor']);
 
 /** checkMemberName throws when a proto method name cannot be a class member or object key. */
 export function checkMemberName(method: protobuf.Method): void {
@@ -97,6 +83,7 @@ export function docComment(lines: readonly (string | null | undefined)[], indent
     .join('\n\n')
     .replace(/\*\//g, '*\\/')
     .replace(/\r/g, '');
+  if (text.trim() === '') return '';
   const body = text.split('\n').map((l) => l.replace(/\s+$/, ''));
   if (body.length === 1) return `${indent}/** ${body[0]} */\n`;
   return `${indent}/**\n${body.map((l) => (l === '' ? `${indent} *` : `${indent} * ${l}`)).join('\n')}\n${indent} */\n`;

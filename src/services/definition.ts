@@ -1,8 +1,26 @@
 import type { MethodKind } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
 
-/** TypedMethod is a MethodDescriptor whose streaming shape is known to the type system. */
-export type TypedMethod<Req, Res, K extends MethodKind = MethodKind> = MethodDescriptor<Req, Res> & { readonly kind: K };
+/**
+ * TypedMethod is a MethodDescriptor whose streaming shape is known to the
+ * type system. `Req`/`Res` are the decoded messages; `ReqInit`/`ResInit` what
+ * the sending side may pass (generated code: the message with any field left
+ * out), so a handler receives complete messages and returns partial ones.
+ */
+export interface TypedMethod<Req, Res, K extends MethodKind = MethodKind, ReqInit = Req, ResInit = Res> {
+  /** path is the full method name `/package.Service/Method`. */
+  readonly path: string;
+  /** kind is the streaming shape. */
+  readonly kind: K;
+  /** serializeRequest encodes a request. */
+  readonly serializeRequest: (value: ReqInit) => Uint8Array;
+  /** deserializeRequest decodes a request. */
+  readonly deserializeRequest: (bytes: Uint8Array) => Req;
+  /** serializeResponse encodes a response. */
+  readonly serializeResponse: (value: ResInit) => Uint8Array;
+  /** deserializeResponse decodes a response. */
+  readonly deserializeResponse: (bytes: Uint8Array) => Res;
+}
 
 /** AnyMethod is what every MethodDescriptor is assignable to, whatever its message types. */
 export interface AnyMethod {
@@ -36,6 +54,12 @@ export type RequestOf<M> = M extends { readonly deserializeRequest: (b: Uint8Arr
 
 /** ResponseOf extracts a method's response type. */
 export type ResponseOf<M> = M extends { readonly deserializeResponse: (b: Uint8Array) => infer Res } ? Res : never;
+
+/** RequestInitOf extracts what a client may send as a method's request. */
+export type RequestInitOf<M> = M extends { readonly serializeRequest: (value: infer Req) => Uint8Array } ? Req : never;
+
+/** ResponseInitOf extracts what a server may send as a method's response. */
+export type ResponseInitOf<M> = M extends { readonly serializeResponse: (value: infer Res) => Uint8Array } ? Res : never;
 
 /** KindOf extracts a method's streaming shape. */
 export type KindOf<M> = M extends { readonly kind: infer K } ? K : never;

@@ -1,6 +1,6 @@
 import type { ServerContext } from '../../reactors/server-context.js';
 import type { ServerBidiReactor, ServerReadReactor, ServerUnaryReactor, ServerWriteReactor } from '../../reactors/server-reactors.js';
-import type { AnyMethod, KindOf, RequestOf, ResponseOf, ServiceDefinition, ServiceMethods } from './definition.js';
+import type { AnyMethod, KindOf, RequestOf, ResponseInitOf, ServiceDefinition, ServiceMethods } from './definition.js';
 
 /** SyncUnary is a promise-style unary handler. */
 export type SyncUnary<Req, Res> = (request: Req, ctx: ServerContext) => Promise<Res> | Res;
@@ -42,21 +42,21 @@ export function isCallback(x: unknown): x is CallbackMethod<unknown> {
 
 /** CallbackHandlerOf is the callback-style handler type of a method. */
 export type CallbackHandlerOf<M extends AnyMethod> = KindOf<M> extends 'unary'
-  ? CallbackUnary<RequestOf<M>, ResponseOf<M>>
+  ? CallbackUnary<RequestOf<M>, ResponseInitOf<M>>
   : KindOf<M> extends 'server_stream'
-    ? CallbackServerStream<RequestOf<M>, ResponseOf<M>>
+    ? CallbackServerStream<RequestOf<M>, ResponseInitOf<M>>
     : KindOf<M> extends 'client_stream'
-      ? CallbackClientStream<RequestOf<M>, ResponseOf<M>>
-      : CallbackBidi<RequestOf<M>, ResponseOf<M>>;
+      ? CallbackClientStream<RequestOf<M>, ResponseInitOf<M>>
+      : CallbackBidi<RequestOf<M>, ResponseInitOf<M>>;
 
 /** SyncHandlerOf is the sync-style handler type of a method. */
 export type SyncHandlerOf<M extends AnyMethod> = KindOf<M> extends 'unary'
-  ? SyncUnary<RequestOf<M>, ResponseOf<M>>
+  ? SyncUnary<RequestOf<M>, ResponseInitOf<M>>
   : KindOf<M> extends 'server_stream'
-    ? SyncServerStream<RequestOf<M>, ResponseOf<M>>
+    ? SyncServerStream<RequestOf<M>, ResponseInitOf<M>>
     : KindOf<M> extends 'client_stream'
-      ? SyncClientStream<RequestOf<M>, ResponseOf<M>>
-      : SyncBidi<RequestOf<M>, ResponseOf<M>>;
+      ? SyncClientStream<RequestOf<M>, ResponseInitOf<M>>
+      : SyncBidi<RequestOf<M>, ResponseInitOf<M>>;
 
 /** ServiceImplementation lets each method be sync style (a function) or callback style (wrapped in callback()). */
 export type ServiceImplementation<D extends ServiceDefinition> = {

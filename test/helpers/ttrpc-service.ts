@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ttrpc } from '../../../generated/interop.js';
-import { bidiHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from '../../call/call-adapters.js';
-import { MethodRegistry } from '../../server/method-registry.js';
-import { Code } from '../../status/code.js';
-import { RpcError } from '../../status/rpc-error.js';
+import { ttrpc } from '../../generated/interop.js';
+import { bidiHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from '../../src/call/call-adapters.js';
+import { MethodRegistry } from '../../src/server/method-registry.js';
+import { Code } from '../../src/status/code.js';
+import { RpcError } from '../../src/status/rpc-error.js';
 
 const v1 = ttrpc.interop.v1;
 const enc = new TextEncoder();
