@@ -264,8 +264,14 @@ async function stream(): Promise<void> {
   process.stdout.write('', () => process.exit(code));
 }
 
-// `stream` as the first argument selects the streaming benchmark, with its own options.
-const run = process.argv[2] === 'stream' ? stream : main;
+/** codec runs the codec benchmark (codec-bench.ts) and exits with its code. */
+async function codec(): Promise<void> {
+  const code = await (await import('./codec-bench.js')).codecMain(process.argv.slice(3));
+  process.stdout.write('', () => process.exit(code));
+}
+
+// `stream` or `codec` as the first argument selects that benchmark, with its own options.
+const run = process.argv[2] === 'stream' ? stream : process.argv[2] === 'codec' ? codec : main;
 
 run().catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
