@@ -16,6 +16,7 @@ import { CodegenError, generate } from '../src/codegen/index.js';
 import { EchoService, StreamingService } from '../src/cli/interop/ttrpc-definitions.js';
 import { EchoService as GeneratedEcho, Payload, StreamingService as GeneratedStreaming } from '../generated/rpc/ttrpc/interop/v1/interop.js';
 import { Code } from '../src/status/code.js';
+import { CLI_ENV } from './helpers/cli-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test', 'fixtures', 'proto');
@@ -39,11 +40,11 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-/** gen runs the command line from source and returns its exit status and output. */
+/** gen runs the command line (from source, or the suite's fresh build) and returns its exit status and output. */
 function gen(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['bin/reactor-rpc.mjs', 'gen', ...args], {
     cwd: root,
-    env: { ...process.env, REACTOR_RPC_FROM_SOURCE: '1' },
+    env: CLI_ENV,
     encoding: 'utf8',
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DRPC_MUX_SCENARIOS, DRPC_SCENARIOS } from '../src/cli/interop/drpc-scenarios.js';
+import { CLI_ENV } from './helpers/cli-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const env = { ...process.env, REACTOR_RPC_FROM_SOURCE: '1', FORCE_COLOR: '0' };
+const env = CLI_ENV;
 const cli = [join(root, 'bin', 'reactor-rpc.mjs'), 'interop'];
 
 /** serve starts `interop serve` and resolves with its address once it printed `listening <addr>`. */

@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'reactor-rpc.mjs');
-const ENV = { ...process.env, REACTOR_RPC_FROM_SOURCE: '1', FORCE_COLOR: '0' };
+/**
+ * CLI_ENV runs the sources through tsx, or the build when the whole suite
+ * (scripts/test.mjs) has just built dist/ and says so in REACTOR_RPC_TEST_BUILT.
+ */
+export const CLI_ENV: NodeJS.ProcessEnv = { ...process.env, REACTOR_RPC_FROM_SOURCE: process.env.REACTOR_RPC_TEST_BUILT === '1' ? '' : '1', FORCE_COLOR: '0' };
+const ENV = CLI_ENV;
 
 /** INTEROP_PROTO is the interop .proto, relative to the repository root (the working directory of every run). */
 export const INTEROP_PROTO = 'proto/ttrpc/interop/v1/interop.proto';
