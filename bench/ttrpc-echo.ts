@@ -2,7 +2,7 @@
  * The reactor-rpc side: a ttrpc unary echo through the whole call layer
  * (TtrpcClientSession, unaryCall, CallServer, MethodRegistry, unaryHandler).
  */
-import { unaryCall, unaryHandler } from '../src/call/call-adapters.js';
+import { unaryCall, unaryHandler } from '../test/helpers/call-adapters.js';
 import { connectTtrpc } from '../src/client/connect.js';
 import type { TtrpcClientSession } from '../src/protocol/ttrpc/client-session.js';
 import { CallServer } from '../src/server/call-server.js';

@@ -17,7 +17,7 @@ import { Server } from '../src/server/server.js';
 import { callback } from '../src/services/handlers.js';
 import { defineService } from '../src/services/definition.js';
 import { rawMethod } from '../src/call/method.js';
-import { CallIO } from '../src/call/call-io.js';
+import { CallIO } from './helpers/call-io.js';
 import { LongTimer, MAX_TIMER_MS } from '../src/call/long-timer.js';
 import type { ClientTransport, MethodKind } from '../src/call/call.js';
 import { ClientBidiReactor } from '../reactors/client-reactors.js';

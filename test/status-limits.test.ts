@@ -13,7 +13,7 @@ import { FrameDecoder } from '../src/protocol/ttrpc/decoder.js';
 import { MessageType, encodeFrame } from '../src/protocol/ttrpc/frame.js';
 import { ProtocolError } from '../src/protocol/ttrpc/protocol-error.js';
 import { connectTtrpc } from '../src/client/connect.js';
-import { unaryCall } from '../src/call/call-adapters.js';
+import { unaryCall } from './helpers/call-adapters.js';
 import { RpcError } from '../src/status/rpc-error.js';
 import { Code } from '../src/status/code.js';
 import { status } from '../src/status/status.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ttrpc } from '../../generated/interop.js';
-import { bidiHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from '../../src/call/call-adapters.js';
+import { bidiHandler, clientStreamHandler, serverStreamHandler, unaryHandler } from './call-adapters.js';
 import { MethodRegistry } from '../../src/server/method-registry.js';
 import { Code } from '../../src/status/code.js';
 import { RpcError } from '../../src/status/rpc-error.js';

@@ -1,5 +1,3 @@
-import { MethodRegistry } from '../../server/method-registry.js';
-import { CallServer } from '../../server/call-server.js';
 import { connectDrpc, connectTtrpc } from '../../client/connect.js';
 import { Client } from '../../client/client.js';
 import { type ParsedArgs, UsageError, flag } from '../args.js';
@@ -7,7 +5,7 @@ import { type Command, checkAddress, runCommand } from '../command-kit.js';
 import { addTtrpcInteropServices } from './ttrpc-reactor-service.js';
 import { Server } from '../../server/server.js';
 import { TTRPC_SCENARIOS } from './ttrpc-scenarios.js';
-import { registerDrpcInterop } from './drpc-service.js';
+import { addDrpcInteropService } from './drpc-service.js';
 import { DRPC_MUX_SCENARIOS, DRPC_SCENARIOS, type DrpcConnection, type DrpcScenarioEnv } from './drpc-scenarios.js';
 
 /** INTEROP_HELP is the usage text of `reactor-rpc interop`. */
@@ -58,21 +56,13 @@ function unknownScenario(name: string, known: readonly string[]): UsageError {
 
 async function serve(args: ParsedArgs, protocol: 'ttrpc' | 'drpc'): Promise<number> {
   const listen = checkAddress('--listen', flag(args, 'listen'));
-  let address: string;
-  let stop: () => Promise<void>;
-  if (protocol === 'drpc') {
-    const reg = new MethodRegistry();
-    registerDrpcInterop(reg);
-    const server = new CallServer(reg, { protocol, multiplex: args.flags.has('drpc-mux') });
-    address = await server.listen(listen);
-    stop = () => server.close();
-  } else {
-    // The ttrpc interop service runs on the public Server: reactors and sync-style handlers.
-    const server = new Server();
-    addTtrpcInteropServices(server);
-    address = await server.listen(listen);
-    stop = () => server.shutdown(2000);
-  }
+  // Both interop services run on the public Server: reactors and sync-style handlers.
+  const server = protocol === 'drpc' ? new Server({ protocol, multiplex: args.flags.has('drpc-mux') }) : new Server();
+  if (protocol === 'drpc') addDrpcInteropService(server);
+  else addTtrpcInteropServices(server);
+  const address = await server.listen(listen);
+  // A drpc peer closes its connections at once on a signal (open Ticker streams never end on their own); ttrpc lets calls finish.
+  const stop = () => (protocol === 'drpc' ? server.forceShutdown() : server.shutdown(2000));
   process.stdout.write(`listening ${address}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -1,12 +1,12 @@
-import type { CallBase, CallListener } from './call.js';
-import type { Status } from '../status/status.js';
+import type { CallBase, CallListener } from '../../src/call/call.js';
+import type { Status } from '../../src/status/status.js';
 
 /**
  * CallIO adapts one call's events to promises: `read()` pulls one message
  * (null at end of stream), `write()` resolves when the send was acknowledged,
  * `status` resolves with the final status, `onCancelled` fires on a server
- * call's cancellation. It is the small bridge that test helpers and the
- * interop peer use at the call layer.
+ * call's cancellation. It is the small bridge that tests and benchmarks
+ * use to drive calls at the call layer, below the reactors.
  */
 export class CallIO implements CallListener {
   private readers: Array<(m: Uint8Array | null) => void> = [];

@@ -1,9 +1,12 @@
-import type { CallOptions, ClientTransport, ServerCall } from './call.js';
+// Promise and async-iterable adapters at the call layer, below the reactors:
+// what tests and benchmarks use to drive sessions directly (the public path
+// is the reactors and the Client/Server facades).
+import type { CallOptions, ClientTransport, ServerCall } from '../../src/call/call.js';
 import { CallIO } from './call-io.js';
-import { Code } from '../status/code.js';
-import { RpcError } from '../status/rpc-error.js';
-import { abortStatus } from '../status/abort-status.js';
-import { OK_STATUS, type Status } from '../status/status.js';
+import { Code } from '../../src/status/code.js';
+import { RpcError } from '../../src/status/rpc-error.js';
+import { abortStatus } from '../../src/status/abort-status.js';
+import { OK_STATUS, type Status } from '../../src/status/status.js';
 
 /** AdapterCallOptions add cancellation to call options. */
 export interface AdapterCallOptions extends CallOptions {
