@@ -3,8 +3,7 @@
 // and status, for unary and streaming calls over the pipe and a unix socket.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Client, Code, Metadata, RpcError, Server, status, type ClientInterceptor, type ServerInterceptor } from '../src/index.js';
-import { ForwardingClientCall, wrapListener } from '../src/call/interceptors.js';
+import { Client, Code, ForwardingClientCall, Metadata, RpcError, Server, status, wrapListener, type ClientInterceptor, type ServerInterceptor } from '../src/index.js';
 import { EchoService, StreamingService } from '../src/cli/interop/ttrpc-definitions.js';
 import { addTtrpcInteropServices } from '../src/cli/interop/ttrpc-reactor-service.js';
 import { TRANSPORTS, dialTarget } from './helpers/transports.js';

@@ -13,8 +13,11 @@ export interface ClientCallInfo {
  * ClientInterceptor wraps the creation of a client call. Interceptors form an
  * onion: with `[a, b]`, `a` runs first, calls `next` to reach `b`, which calls
  * `next` to reach the transport; events flow back out through `b`, then `a`.
- * An interceptor may change the options (metadata, deadline), wrap the
- * returned call (see ForwardingClientCall) or fail the call without calling next.
+ * An interceptor may change the options (metadata, deadline; `options.metadata`
+ * is undefined when the caller passed none: build one with
+ * `new Metadata(options.metadata)`), wrap the returned call (see the exported
+ * ForwardingClientCall) or fail the call without calling next. For typed,
+ * decoded messages use a MessageInterceptor (`messageInterceptors`) instead.
  */
 export type ClientInterceptor = (info: ClientCallInfo, options: CallOptions, next: (options: CallOptions) => ClientCall) => ClientCall;
 
@@ -24,7 +27,8 @@ export type ClientInterceptor = (info: ClientCallInfo, options: CallOptions, nex
  * reject it (e.g. UNAUTHENTICATED). Same onion order as the client side:
  * with `[a, b]`, `a` sees the call first. Events coming from the wire (the
  * messages and the final status) reach the interceptor nearest the wire
- * first: on a server that is `a`, on a client the innermost one.
+ * first: on a server that is `a`, on a client the innermost one. Observe
+ * them with the exported wrapListener.
  */
 export type ServerInterceptor = (call: ServerCall, next: (call: ServerCall) => void) => void;
 

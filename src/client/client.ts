@@ -1,5 +1,7 @@
 import type { CallOptions, ClientCall, ClientTransport, MethodKind } from '../call/call.js';
 import { type ClientInterceptor, chainClient } from '../call/interceptors.js';
+import type { MessageInterceptor } from '../call/message-interceptors.js';
+import { InterceptedClientCall } from './intercepted-call.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { bindClientReactor, isBound } from '../../reactors/client-bind.js';
 import type { ClientCallEnd } from '../../reactors/client-binding.js';
@@ -53,8 +55,10 @@ export interface ClientOptions {
   pool?: boolean | DrpcPoolOptions;
   /** drpc holds the drpc session options. */
   drpc?: DrpcSessionOptions;
-  /** interceptors wrap every call, first one outermost (see ClientInterceptor). */
+  /** interceptors wrap every call at the byte level, first one outermost (see ClientInterceptor). */
   interceptors?: readonly ClientInterceptor[];
+  /** messageInterceptors wrap every call at the message level, Connect style, first one outermost and outside the byte-level ones (see MessageInterceptor). */
+  messageInterceptors?: readonly MessageInterceptor[];
   /** closeGraceMs is how long close() lets the server end its side of a connection before it is destroyed, so a hung server never keeps the process alive (default 1000; Infinity: wait for the server). */
   closeGraceMs?: number;
   /** keepAliveMs turns TCP keepalive on, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
@@ -101,6 +105,7 @@ export class Client implements AsyncDisposable {
     private readonly interceptors: readonly ClientInterceptor[] = [],
     idleTimeoutMs = 0,
     private readonly peer: string | undefined = undefined,
+    private readonly messageInterceptors: readonly MessageInterceptor[] = [],
   ) {
     if (idleTimeoutMs !== 0 && idleTimeoutMs !== Infinity) {
       this.idleTimer = new IdleTimer(idleTimeoutMs, this.idleProbe(), () => {
@@ -142,12 +147,12 @@ export class Client implements AsyncDisposable {
       options.protocol === 'drpc'
         ? await connectDrpc(target, { multiplex: options.multiplex, pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs, tls })
         : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs, tls });
-    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs, typeof target === 'string' ? target : target.address);
+    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs, typeof target === 'string' ? target : target.address, options.messageInterceptors);
   }
 
   /** fromTransport wraps an already connected call-layer transport (idleTimeoutMs then closes that transport when idle). */
   static fromTransport(transport: ClientTransport, options: ClientOptions = {}): Client {
-    return new Client(transport, options.scheduler ?? defaultScheduler(), options.interceptors, options.idleTimeoutMs);
+    return new Client(transport, options.scheduler ?? defaultScheduler(), options.interceptors, options.idleTimeoutMs, undefined, options.messageInterceptors);
   }
 
   /** unary makes a unary call; rejects with RpcError. */
@@ -271,16 +276,26 @@ export class Client implements AsyncDisposable {
     if (--this.open === 0) for (const w of this.idle.splice(0)) w();
   }
 
-  /** createCall opens a call with the options' deadline and metadata, through the interceptors. */
-  private createCall(path: string, kind: MethodKind, options: ClientCallOptions | undefined): ClientCall {
+  /** createCall opens a call with the options' deadline and metadata, through the interceptors (message level outside, byte level inside). */
+  private createCall(method: MethodDescriptor<unknown, unknown>, kind: MethodKind, options: ClientCallOptions | undefined): ClientCall {
+    const path = method.path;
     let deadline: number | undefined;
     let metadata: Metadata | undefined;
     if (options !== undefined) {
       deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
       metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
     }
-    if (this.interceptors.length) return chainClient(this.interceptors, { method: path, kind }, { metadata, deadline }, (o: CallOptions) => this.transport.createCall(path, kind, o));
-    return this.transport.createCall(path, kind, metadata === undefined && deadline === undefined ? NO_CALL_OPTIONS : { metadata, deadline });
+    if (this.messageInterceptors.length) {
+      const info = { metadata: metadata ?? new Metadata(), deadline, peer: this.peer };
+      return new InterceptedClientCall(method, kind, this.messageInterceptors, info, (o) => this.transportCall(path, kind, o));
+    }
+    return this.transportCall(path, kind, metadata === undefined && deadline === undefined ? NO_CALL_OPTIONS : { metadata, deadline });
+  }
+
+  /** transportCall opens a call on the transport, through the byte-level interceptors. */
+  private transportCall(path: string, kind: MethodKind, options: CallOptions): ClientCall {
+    if (this.interceptors.length) return chainClient(this.interceptors, { method: path, kind }, { metadata: options.metadata, deadline: options.deadline }, (o: CallOptions) => this.transport.createCall(path, kind, o));
+    return this.transport.createCall(path, kind, options);
   }
 
   private readonly unaryEnded = (): void => this.callEnded();
@@ -288,7 +303,7 @@ export class Client implements AsyncDisposable {
   /** startUnary runs a unary call on the call layer (UnaryClientCall): no reactor, one reaction at most (the callback). */
   private startUnary<Req, Res>(method: MethodDescriptor<Req, Res>, request: Req, options: ClientCallOptions | undefined, unary: UnaryClientCall<Req, Res>): void {
     if (method.kind !== 'unary') throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not unary`);
-    const call = this.createCall(method.path, 'unary', options);
+    const call = this.createCall(method as MethodDescriptor<unknown, unknown>, 'unary', options);
     this.open++;
     this.started++;
     let refused: Status | undefined;
@@ -308,7 +323,7 @@ export class Client implements AsyncDisposable {
     if (method.kind !== kind) throw new RpcError(Code.INVALID_ARGUMENT, `${method.path} is a ${method.kind} method, not ${kind}`);
     // Checked before anything is created, so a misuse leaves no half-open call behind.
     if (isBound(reactor as ClientUnaryReactor<unknown>)) throw new ReactorMisuseError('this reactor is already bound to a call; use a new reactor per call');
-    const call = this.createCall(method.path, kind, options);
+    const call = this.createCall(method as MethodDescriptor<unknown, unknown>, kind, options);
     const signal = options?.signal;
     this.open++;
     this.started++;

@@ -15,6 +15,9 @@ import { type ListenOptions, listen } from '../transport/dial.js';
 import { Code } from '../status/code.js';
 import { status } from '../status/status.js';
 import { type ServerInterceptor, chainServer } from '../call/interceptors.js';
+import type { MessageInterceptor } from '../call/message-interceptors.js';
+import type { MethodDescriptor } from '../call/method.js';
+import { InterceptedServerCall } from './intercepted-call.js';
 import { CallServer, type CallServerStats, type ServerProtocol } from './call-server.js';
 import { type DrpcSessionOptions, resolveDrpcOptions } from '../protocol/drpc/options.js';
 import { MethodRegistry } from './method-registry.js';
@@ -32,8 +35,10 @@ export interface ServerOptions {
   multiplex?: boolean;
   /** drpc holds the per-connection drpc session options. */
   drpc?: DrpcSessionOptions;
-  /** interceptors wrap every call before its handler runs, first one outermost (see ServerInterceptor). */
+  /** interceptors wrap every call at the byte level before its handler runs, first one outermost (see ServerInterceptor). */
   interceptors?: readonly ServerInterceptor[];
+  /** messageInterceptors wrap every call at the message level, Connect style, first one outermost and inside the byte-level ones (see MessageInterceptor). */
+  messageInterceptors?: readonly MessageInterceptor[];
   /** closeGraceMs is how long a connection closed at shutdown lets the client end its side before it is destroyed (default 1000; Infinity: wait for the client). */
   closeGraceMs?: number;
   /**
@@ -68,6 +73,7 @@ export class Server implements AsyncDisposable {
   private readonly core: CallServer;
   private readonly scheduler: Scheduler;
   private readonly interceptors: readonly ServerInterceptor[];
+  private readonly messageInterceptors: readonly MessageInterceptor[];
   private readonly listeners: Listener[] = [];
   private active = 0;
   private idleWaiters: Array<() => void> = [];
@@ -79,6 +85,7 @@ export class Server implements AsyncDisposable {
     resolveDrpcOptions(options.drpc);
     this.scheduler = options.scheduler ?? defaultScheduler();
     this.interceptors = options.interceptors ?? [];
+    this.messageInterceptors = options.messageInterceptors ?? [];
     this.core = new CallServer(this.registry, {
       ttrpc: options.ttrpc,
       drpc: options.drpc,
@@ -121,9 +128,8 @@ export class Server implements AsyncDisposable {
   /** addGenericService routes every unregistered method to one raw-bytes bidi handler (for proxies). */
   addGenericService(handler: GenericHandler): this {
     const serve = (c: ServerCall): void => {
-      if (this.refuse(c)) return;
-      this.active++;
-      dispatchServerCall(c, rawMethod(c.method, 'bidi'), (ctx) => handler(ctx), this.scheduler, this.onCallEnd);
+      const raw = rawMethod(c.method, 'bidi');
+      this.serve(c, raw as MethodDescriptor<unknown, unknown>, (call, ended) => dispatchServerCall(call, raw, (ctx) => handler(ctx), this.scheduler, ended));
     };
     this.registry.setFallback('bidi', (call) => this.intercept(call, serve));
     return this;
@@ -183,11 +189,8 @@ export class Server implements AsyncDisposable {
   private register(m: AnyMethod, handler: ReactorHandler<unknown, unknown>): void {
     const { service, method } = splitPath(m.path);
     const desc = asDescriptor(m);
-    const serve = (c: ServerCall): void => {
-      if (this.refuse(c)) return;
-      this.active++;
-      dispatchServerCall(c, desc, handler as ReactorHandler<unknown, unknown>, this.scheduler, this.onCallEnd);
-    };
+    const start = (c: ServerCall, ended: (() => void) | undefined): void => dispatchServerCall(c, desc, handler, this.scheduler, ended);
+    const serve = (c: ServerCall): void => this.serve(c, desc, start);
     this.registry.register(service, method, m.kind, (call) => this.intercept(call, serve));
   }
 
@@ -195,12 +198,17 @@ export class Server implements AsyncDisposable {
   private registerSyncUnary(m: AnyMethod, fn: SyncUnary<unknown, unknown>): void {
     const { service, method } = splitPath(m.path);
     const desc = asDescriptor(m);
-    const serve = (c: ServerCall): void => {
-      if (this.refuse(c)) return;
-      this.active++;
-      new SyncUnaryCall(c, desc, fn, this.onCallEnd);
-    };
+    const start = (c: ServerCall, ended: (() => void) | undefined): void => void new SyncUnaryCall(c, desc, fn, ended);
+    const serve = (c: ServerCall): void => this.serve(c, desc, start);
     this.registry.register(service, method, 'unary', (call) => this.intercept(call, serve));
+  }
+
+  /** serve counts a call and starts its handler, through the message interceptors when there are any (their bridge then reports the call's end). */
+  private serve(c: ServerCall, desc: MethodDescriptor<unknown, unknown>, start: (c: ServerCall, ended: (() => void) | undefined) => void): void {
+    if (this.refuse(c)) return;
+    this.active++;
+    if (this.messageInterceptors.length === 0) start(c, this.onCallEnd);
+    else new InterceptedServerCall(c, desc, this.messageInterceptors, (h) => start(h, undefined), this.onCallEnd);
   }
 
   private intercept(call: ServerCall, handle: (c: ServerCall) => void): void {
