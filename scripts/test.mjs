@@ -50,8 +50,9 @@ function runFile(file) {
   });
 }
 
-// Whole-suite runs first type-check the project and build dist/ (the CLI
-// tests spawn bin/reactor-rpc.mjs, which runs the build); each counts as one test.
+// Whole-suite runs first type-check the project, build dist/ (the CLI tests
+// spawn bin/reactor-rpc.mjs, which runs the build) and render the API
+// reference; each counts as one test.
 function runStep(name, args) {
   return new Promise((resolve) => {
     const started = Date.now();
@@ -74,6 +75,9 @@ function runStep(name, args) {
 if (filters.length === 0) {
   await runStep('typecheck', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']);
   const built = await runStep('build', [join(root, 'node_modules/rollup/dist/bin/rollup'), '-c']);
+  // The API reference (typedoc.json: warnings are errors, so an exported type
+  // that references an unexported one, or a broken {@link}, fails the suite).
+  await runStep('docs', [join(root, 'node_modules/typedoc/bin/typedoc')]);
   // The CLI tests then run the fresh build (what the package ships; a third of
   // the start-up time of the sources through tsx) instead of the sources.
   if (built) process.env.REACTOR_RPC_TEST_BUILT = '1';

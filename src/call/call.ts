@@ -71,7 +71,7 @@ export interface ClientCall extends CallBase {
   cancel(status?: Status): void;
 }
 
-/** PeerCertificate is the identity a TLS client proved with its certificate (the transport's PeerCertificate; the call layer does not import the transport). */
+/** PeerCertificate is the identity a TLS client proved with its certificate (the transport's PeerCertificate; the call layer does not import the transport). @inline */
 export interface PeerCertificate {
   /** commonName is the certificate subject's CN ('' when it has none). */
   readonly commonName: string;

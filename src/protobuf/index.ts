@@ -1,3 +1,9 @@
+/**
+ * reactor-rpc/protobuf: the runtime imported by the code `reactor-rpc gen`
+ * writes (protobufjs's Reader and Writer, 64-bit integers, well-known types).
+ *
+ * @module reactor-rpc/protobuf
+ */
 // reactor-rpc/protobuf: the small runtime that code written by `reactor-rpc gen`
 // imports — protobufjs's binary Reader and Writer, 64-bit integer conversions
 // and helpers for the well-known types. The core entry never loads it.
@@ -35,7 +41,7 @@ export interface LongBits {
 }
 
 /** LongLike is what protobufjs's Reader returns for a 64-bit field (a Long, or a number without the long package). */
-type LongLike = { readonly low: number; readonly high: number } | number;
+export type LongLike = { readonly low: number; readonly high: number } | number;
 
 const MASK = 0xffffffffn;
 

@@ -2,7 +2,7 @@ import type { Conn } from '../../transport/conn.js';
 import { HEADER_LENGTH, writeHeader } from './frame.js';
 import { varintSize, writeVarint32 } from './wire-writer.js';
 
-/** Defer runs a callback on a later turn of the event loop. */
+/** Defer runs a callback on a later turn of the event loop. @inline */
 export type Defer = (run: () => void) => void;
 
 /** defaultDefer flushes at the end of the current event-loop turn (check phase). */
