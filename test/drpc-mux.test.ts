@@ -4,7 +4,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CallServer } from '../src/server/call-server.js';
 import { MethodRegistry } from '../src/server/method-registry.js';
 import { connectDrpc } from '../src/client/connect.js';
 import { serverStreamHandler, unaryCall } from './helpers/call-adapters.js';

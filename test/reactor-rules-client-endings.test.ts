@@ -15,7 +15,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../reactors/client-reactors.js';
 import { ServerBidiReactor, ServerWriteReactor } from '../reactors/server-reactors.js';
-import { ReactorMisuseError } from '../reactors/misuse.js';
 import { EchoService, StreamingService } from '../src/cli/interop/ttrpc-definitions.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { Code } from '../src/status/code.js';

@@ -36,10 +36,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClientBidiReactor, ClientReadReactor, ClientWriteReactor } from '../reactors/client-reactors.js';
 import { ServerBidiReactor } from '../reactors/server-reactors.js';
-import { ReactorMisuseError } from '../reactors/misuse.js';
 import { EchoService, StreamingService } from '../src/cli/interop/ttrpc-definitions.js';
 import { Code } from '../src/status/code.js';
-import { OK_STATUS, type Status, status } from '../src/status/status.js';
+import { OK_STATUS, type Status } from '../src/status/status.js';
 import { CountingWriter, Guard, Joiner, type Payload, RULE_TRANSPORTS, Silent, deferred, misuse, p, rig, ruleTest, txt } from './helpers/rules-kit.js';
 
 const S = StreamingService.methods;

@@ -15,7 +15,6 @@ import * as assert from 'uvu/assert';
 import { ClientBidiReactor } from '../reactors/client-reactors.js';
 import { ServerBidiReactor, ServerReadReactor, ServerUnaryReactor, ServerWriteReactor } from '../reactors/server-reactors.js';
 import type { ServerContext } from '../reactors/server-context.js';
-import { ReactorMisuseError } from '../reactors/misuse.js';
 import { EchoService, StreamingService } from '../src/cli/interop/ttrpc-definitions.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { Code } from '../src/status/code.js';

@@ -282,7 +282,7 @@ test('reactors: a callback-style server method and a client bidi reactor go thro
 
 test('byte-level interceptors stay nearest the wire: client message → byte, server byte → message', async () => {
   const trace: string[] = [];
-  const byteClient: ClientInterceptor = (info, options, next) => (trace.push('client bytes'), next(options));
+  const byteClient: ClientInterceptor = (_info, options, next) => (trace.push('client bytes'), next(options));
   const byteServer: ServerInterceptor = (call, next) => (trace.push('server bytes'), next(call));
   const env = await setup(TRANSPORTS[0]!, 'ttrpc', [recorder('server message', trace, [])], [recorder('client message', trace, [])], { client: [byteClient], server: [byteServer] });
   await env.client.unary(Greeter.methods.SayHello, { name: 'x' });

@@ -90,3 +90,13 @@ export function composeMessageInterceptors(interceptors: readonly MessageInterce
   for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i]!(next);
   return next;
 }
+
+/** runMessageInterceptors builds a call's request (`body` is the message of a unary call, the message stream otherwise) and runs it through the interceptors to `last`; a synchronous throw becomes a rejection. */
+export function runMessageInterceptors(interceptors: readonly MessageInterceptor[], call: MessageCall, body: unknown, last: MessageHandler): Promise<MessageResponse> {
+  const req: MessageRequest = call.kind === 'unary' ? { ...call, stream: false, message: body } : { ...call, stream: true, messages: body as AsyncIterable<unknown> };
+  try {
+    return composeMessageInterceptors(interceptors, last)(req);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

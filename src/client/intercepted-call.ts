@@ -1,6 +1,6 @@
 import type { CallListener, CallOptions, ClientCall, MethodKind, SendOptions } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
-import { type MessageInterceptor, type MessageRequest, type MessageResponse, type StreamResponse, composeMessageInterceptors } from '../call/message-interceptors.js';
+import { type MessageInterceptor, type StreamResponse, runMessageInterceptors } from '../call/message-interceptors.js';
 import { MessageQueue } from '../call/message-queue.js';
 import { soon } from '../call/soon.js';
 import type { Metadata } from '../metadata/metadata.js';
@@ -135,15 +135,8 @@ export class InterceptedClientCall implements ClientCall {
 
   private begin(body: unknown): void {
     this.begun = true;
-    const base = { side: 'client' as const, method: this.descriptor.path, kind: this.kind, descriptor: this.descriptor, metadata: this.info.metadata, deadline: this.info.deadline, peer: this.info.peer, signal: this.abort.signal };
-    const req: MessageRequest = this.kind === 'unary' ? { ...base, stream: false, message: body } : { ...base, stream: true, messages: body as AsyncIterable<unknown> };
-    const chain = composeMessageInterceptors(this.interceptors, (r) => innermostClient(r, this));
-    let result: Promise<MessageResponse>;
-    try {
-      result = chain(req);
-    } catch (e) {
-      result = Promise.reject(e);
-    }
+    const call = { side: 'client' as const, method: this.descriptor.path, kind: this.kind, descriptor: this.descriptor, metadata: this.info.metadata, deadline: this.info.deadline, peer: this.info.peer, signal: this.abort.signal };
+    const result = runMessageInterceptors(this.interceptors, call, body, (r) => innermostClient(r, this));
     result.then(
       (res) => (res.stream ? this.pump(res) : this.finish(res.message)),
       (e: unknown) => this.settle(RpcError.from(e, Code.UNKNOWN).toStatus()),

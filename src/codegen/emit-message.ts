@@ -91,7 +91,7 @@ function createExpr(field: protobuf.Field, v: ValueType): string {
 }
 
 /** oneofHelper renders the function converting an init oneof into a decoded one. */
-function oneofHelper(type: protobuf.Type, o: protobuf.OneOf, helper: string, name: string, ctx: Ctx): string {
+function oneofHelper(o: protobuf.OneOf, helper: string, name: string, ctx: Ctx): string {
   const member = memberName(o);
   const t = (s: string): string => (ctx.ts ? s : '');
   let out = `function ${helper}(o${t(`: NonNullable<$rpc.MessageInit<${name}>['${member}']>`)})${t(`: ${name}['${member}']`)} {\n  switch (o.case) {\n`;
@@ -195,7 +195,7 @@ export function emitMessage(type: protobuf.Type, scope: ModuleScope, long: LongM
   for (const m of members) {
     if (m.kind === 'oneof') {
       const helper = `$${name}$${memberName(m.oneof)}`;
-      helpers += oneofHelper(type, m.oneof, helper, name, ctx);
+      helpers += oneofHelper(m.oneof, helper, name, ctx);
       create += `      ${memberName(m.oneof)}: init?.${memberName(m.oneof)} != null ? ${helper}(init.${memberName(m.oneof)}) : undefined,\n`;
       fresh += `    ${memberName(m.oneof)}: undefined,\n`;
       encode += encodeOneof(m.oneof, ctx);

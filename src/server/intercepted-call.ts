@@ -1,6 +1,6 @@
 import type { CallListener, ServerCall } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
-import { type MessageInterceptor, type MessageRequest, type MessageResponse, composeMessageInterceptors } from '../call/message-interceptors.js';
+import { type MessageInterceptor, type MessageRequest, type MessageResponse, runMessageInterceptors } from '../call/message-interceptors.js';
 import { MessageQueue } from '../call/message-queue.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
@@ -96,15 +96,8 @@ export class InterceptedServerCall implements CallListener {
 
   private run(body: unknown): void {
     const c = this.call;
-    const base = { side: 'server' as const, method: c.method, kind: c.kind, descriptor: this.descriptor, metadata: c.metadata, deadline: c.deadline, peer: c.peer, signal: this.abort.signal };
-    const req: MessageRequest = c.kind === 'unary' ? { ...base, stream: false, message: body } : { ...base, stream: true, messages: body as AsyncIterable<unknown> };
-    const chain = composeMessageInterceptors(this.interceptors, (r) => this.invokeHandler(r));
-    let result: Promise<MessageResponse>;
-    try {
-      result = chain(req);
-    } catch (e) {
-      result = Promise.reject(e);
-    }
+    const call = { side: 'server' as const, method: c.method, kind: c.kind, descriptor: this.descriptor, metadata: c.metadata, deadline: c.deadline, peer: c.peer, signal: this.abort.signal };
+    const result = runMessageInterceptors(this.interceptors, call, body, (r) => this.invokeHandler(r));
     result.then(
       (res) => (res.stream ? this.writeAll(res.messages) : this.reply(res.message)),
       (e: unknown) => this.finish(thrown(e)),
