@@ -91,9 +91,52 @@ export function composeMessageInterceptors(interceptors: readonly MessageInterce
   return next;
 }
 
-/** runMessageInterceptors builds a call's request (`body` is the message of a unary call, the message stream otherwise) and runs it through the interceptors to `last`; a synchronous throw becomes a rejection. */
-export function runMessageInterceptors(interceptors: readonly MessageInterceptor[], call: MessageCall, body: unknown, last: MessageHandler): Promise<MessageResponse> {
-  const req: MessageRequest = call.kind === 'unary' ? { ...call, stream: false, message: body } : { ...call, stream: true, messages: body as AsyncIterable<unknown> };
+/**
+ * LazyAbort is a call's cancellation for its interceptors: the AbortController
+ * behind `req.signal` is made only when an interceptor reads the signal (most
+ * never do, and a controller costs more than the rest of an intercepted call).
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined;
+  private reasonValue: unknown;
+  private abortedFlag = false;
+
+  /** signal is the call's AbortSignal, created on first use (already aborted when the call was). */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedFlag) this.controller.abort(this.reasonValue);
+    }
+    return this.controller.signal;
+  }
+
+  /** aborted tells whether the call was cancelled. */
+  get aborted(): boolean {
+    return this.abortedFlag;
+  }
+
+  /** reason is what the call was cancelled with. */
+  get reason(): unknown {
+    return this.reasonValue;
+  }
+
+  /** abort cancels the call (once): a signal handed out fires. */
+  abort(reason: unknown): void {
+    if (this.abortedFlag) return;
+    this.abortedFlag = true;
+    this.reasonValue = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** runMessageInterceptors builds a call's request (`body` is the message of a unary call, the message stream otherwise; `signal` reads `abort` lazily) and runs it through the interceptors to `last`; a synchronous throw becomes a rejection. */
+export function runMessageInterceptors(interceptors: readonly MessageInterceptor[], call: Omit<MessageCall, 'signal'>, abort: LazyAbort, body: unknown, last: MessageHandler): Promise<MessageResponse> {
+  // Written out (no spread of `call`): this literal is built once per intercepted call.
+  const { side, method, kind, descriptor, metadata, deadline, peer } = call;
+  const req: MessageRequest =
+    kind === 'unary'
+      ? { side, method, kind, descriptor, metadata, deadline, peer, stream: false, message: body, get signal() { return abort.signal; } }
+      : { side, method, kind, descriptor, metadata, deadline, peer, stream: true, messages: body as AsyncIterable<unknown>, get signal() { return abort.signal; } };
   try {
     return composeMessageInterceptors(interceptors, last)(req);
   } catch (e) {

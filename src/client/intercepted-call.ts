@@ -1,6 +1,6 @@
 import type { CallListener, CallOptions, ClientCall, MethodKind, SendOptions } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
-import { type MessageInterceptor, type StreamResponse, runMessageInterceptors } from '../call/message-interceptors.js';
+import { type MessageInterceptor, type StreamResponse, LazyAbort, runMessageInterceptors } from '../call/message-interceptors.js';
 import { MessageQueue } from '../call/message-queue.js';
 import { soon } from '../call/soon.js';
 import type { Metadata } from '../metadata/metadata.js';
@@ -43,7 +43,8 @@ export class InterceptedClientCall implements ClientCall {
   private pulling = false;
   private responses: AsyncIterator<unknown> | undefined;
   private unacked = 0;
-  private readonly abort = new AbortController();
+  /** abort is the chain's cancellation (read by the innermost step). */
+  readonly abort = new LazyAbort();
   /** inner is the real call once the chain reached its end. */
   inner: ClientCall | undefined;
 
@@ -135,8 +136,8 @@ export class InterceptedClientCall implements ClientCall {
 
   private begin(body: unknown): void {
     this.begun = true;
-    const call = { side: 'client' as const, method: this.descriptor.path, kind: this.kind, descriptor: this.descriptor, metadata: this.info.metadata, deadline: this.info.deadline, peer: this.info.peer, signal: this.abort.signal };
-    const result = runMessageInterceptors(this.interceptors, call, body, (r) => innermostClient(r, this));
+    const call = { side: 'client' as const, method: this.descriptor.path, kind: this.kind, descriptor: this.descriptor, metadata: this.info.metadata, deadline: this.info.deadline, peer: this.info.peer };
+    const result = runMessageInterceptors(this.interceptors, call, this.abort, body, (r) => innermostClient(r, this));
     result.then(
       (res) => (res.stream ? this.pump(res) : this.finish(res.message)),
       (e: unknown) => this.settle(RpcError.from(e, Code.UNKNOWN).toStatus()),

@@ -1,6 +1,6 @@
 import type { CallListener, ClientCall, CallOptions } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
-import type { MessageRequest, MessageResponse, StreamRequest } from '../call/message-interceptors.js';
+import type { LazyAbort, MessageRequest, MessageResponse, StreamRequest } from '../call/message-interceptors.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Status, status } from '../status/status.js';
@@ -9,6 +9,8 @@ import { type Status, status } from '../status/status.js';
 export interface ChainEnd {
   /** openInner opens the real call with the chain's metadata and deadline. */
   openInner(options: CallOptions): ClientCall;
+  /** abort is the chain's cancellation. */
+  readonly abort: LazyAbort;
 }
 
 type Waiter<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
@@ -165,7 +167,7 @@ async function pumpRequests(inner: InnerCall, req: StreamRequest): Promise<void>
 
 /** innermostClient is the end of a client chain: it opens the real call with the request's metadata and deadline and runs it. @internal */
 export function innermostClient(req: MessageRequest, end: ChainEnd): Promise<MessageResponse> {
-  if (req.signal.aborted) return Promise.reject(RpcError.from(req.signal.reason, Code.CANCELLED));
+  if (end.abort.aborted) return Promise.reject(RpcError.from(end.abort.reason, Code.CANCELLED));
   const call = end.openInner({ metadata: req.metadata, deadline: req.deadline });
   const inner = new InnerCall(call, req.descriptor, req.peer);
   call.start(inner);

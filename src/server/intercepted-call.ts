@@ -1,6 +1,6 @@
 import type { CallListener, ServerCall } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
-import { type MessageInterceptor, type MessageRequest, type MessageResponse, runMessageInterceptors } from '../call/message-interceptors.js';
+import { type MessageInterceptor, type MessageRequest, type MessageResponse, LazyAbort, runMessageInterceptors } from '../call/message-interceptors.js';
 import { MessageQueue } from '../call/message-queue.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
@@ -26,7 +26,7 @@ export class InterceptedServerCall implements CallListener {
   private final: Status | undefined;
   private finished = false;
   private writeWaiter: ((ok: boolean) => void) | undefined;
-  private readonly abort = new AbortController();
+  private readonly abort = new LazyAbort();
 
   /** constructor starts the real call: a unary request is read first, a stream's chain starts at once. */
   constructor(
@@ -96,8 +96,8 @@ export class InterceptedServerCall implements CallListener {
 
   private run(body: unknown): void {
     const c = this.call;
-    const call = { side: 'server' as const, method: c.method, kind: c.kind, descriptor: this.descriptor, metadata: c.metadata, deadline: c.deadline, peer: c.peer, signal: this.abort.signal };
-    const result = runMessageInterceptors(this.interceptors, call, body, (r) => this.invokeHandler(r));
+    const call = { side: 'server' as const, method: c.method, kind: c.kind, descriptor: this.descriptor, metadata: c.metadata, deadline: c.deadline, peer: c.peer };
+    const result = runMessageInterceptors(this.interceptors, call, this.abort, body, (r) => this.invokeHandler(r));
     result.then(
       (res) => (res.stream ? this.writeAll(res.messages) : this.reply(res.message)),
       (e: unknown) => this.finish(thrown(e)),
@@ -107,7 +107,7 @@ export class InterceptedServerCall implements CallListener {
   /** invokeHandler is the end of the chain: the handler runs on a ServerCall view of the (possibly changed) request. */
   private invokeHandler(req: MessageRequest): Promise<MessageResponse> {
     if (this.final) return Promise.reject(RpcError.fromStatus(this.final.code === Code.OK ? status(Code.CANCELLED, 'call ended') : this.final));
-    if (req.signal.aborted) return Promise.reject(RpcError.from(req.signal.reason, Code.CANCELLED));
+    if (this.abort.aborted) return Promise.reject(RpcError.from(this.abort.reason, Code.CANCELLED));
     const h = new HandlerCall(this.call, req);
     this.handlerCall = h;
     this.handle(h);
