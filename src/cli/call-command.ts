@@ -8,17 +8,22 @@ import { RpcError } from '../status/rpc-error.js';
 import type { Status } from '../status/status.js';
 import { type ParsedArgs, UsageError } from './args.js';
 import { type RequestCodec, StdinRequests, fixedRequests, rawCodec, toHex } from './call-input.js';
-import { type Command, PROTO_PATH, PROTO_PATH_HELP, checkAddress, metadataOf, nonNegativeInt, oneOf, protoPathsOf, runCommand, withTimeout } from './command-kit.js';
+import { type Command, PROTO_PATH, PROTO_PATH_HELP, metadataOf, nonNegativeInt, oneOf, protoPathsOf, runCommand, withTimeout } from './command-kit.js';
 import { withTarget } from './connection-status.js';
 import { InputError, isInputError } from './input-error.js';
 import { rawCall } from './raw-call.js';
-import { TLS_HELP, TLS_OPTIONS, checkTlsFlags, clientTlsOf } from './tls-flags.js';
+import { TLS_HELP, TLS_OPTIONS, checkTlsFlags, clientTlsOf, isTls } from './tls-flags.js';
+import { cliTarget, targetAddresses } from './address-arg.js';
+import { isDnsTarget } from '../client/resolver.js';
 
 /** CALL_HELP is the usage text of `reactor-rpc call`. */
 export const CALL_HELP = `usage: reactor-rpc call <address> <Service/Method> [options]
 
   <address>              host:port (TCP), tcp://host:port, tls://host:port,
-                         unix:///path or unix-abstract:name
+                         unix:///path, unix-abstract:name, dns:///host:port
+                         (every address the name resolves to), or a
+                         comma-separated list of addresses (the first one
+                         that connects is used)
 
 Makes one call and prints each response on its own line: JSON with --proto,
 hex without. A failed call prints "ERROR <CODE_NAME>: <message>" on stderr
@@ -71,7 +76,7 @@ const CALL: Command = {
 
 /** CallPlan is what the command line asks for, checked before anything is dialled. */
 interface CallPlan {
-  address: string;
+  address: string | string[];
   path: string;
   kind: MethodKind;
   codec: RequestCodec;
@@ -81,7 +86,7 @@ interface CallPlan {
 
 async function plan(args: ParsedArgs): Promise<CallPlan> {
   const [given, name, ...extra] = args.positional;
-  const address = checkAddress('the server address', given);
+  const address = cliTarget('the server address', given);
   if (!name) throw new UsageError('a method is required (package.Service/Method)');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const protos = args.flags.get('proto') ?? [];
@@ -112,11 +117,13 @@ export async function runCall(argv: readonly string[]): Promise<number> {
     const streamsIn = p.kind === 'client_stream' || p.kind === 'bidi';
     if (!streamsIn && p.requests && p.requests.length !== 1) throw new UsageError(`a ${p.kind} call takes one request, got ${p.requests.length}`);
     if (args.flags.has('multiplex') && protocol !== 'drpc') throw new UsageError('--multiplex needs --protocol drpc');
-    checkTlsFlags(args, [p.address]);
+    const dialled = targetAddresses(p.address).filter((a) => !isDnsTarget(a));
+    checkTlsFlags(args, dialled);
+    const tlsAt = dialled.find(isTls);
 
     // A one-shot call has no use for the slow-reaction watchdog: its reports would only clutter stderr.
     const scheduler = new Scheduler({ watchdogMs: Infinity });
-    const client = await Client.connect(p.address, { protocol, multiplex: args.flags.has('multiplex'), dialTimeoutMs: connectMs || undefined, scheduler, tls: clientTlsOf(args, p.address) });
+    const client = await Client.connect(p.address, { protocol, multiplex: args.flags.has('multiplex'), dialTimeoutMs: connectMs || undefined, scheduler, tls: tlsAt === undefined ? undefined : clientTlsOf(args, tlsAt) });
     const abort = new AbortController();
     const stdin = streamsIn && !p.requests ? new StdinRequests(p.codec, () => abort.abort()) : undefined;
     const options: ClientCallOptions = { metadata, timeoutMs: timeoutMs || undefined, signal: abort.signal };
@@ -143,7 +150,7 @@ export async function runCall(argv: readonly string[]): Promise<number> {
     if (stdin?.error) throw stdin.error;
     // A response that does not decode as the .proto's type is the server's (or the .proto's) problem: a failed call.
     if (outputError) throw new RpcError(Code.INTERNAL, outputError.message);
-    if (result.code !== Code.OK) throw RpcError.fromStatus(withTarget(result, p.address, replies > 0));
+    if (result.code !== Code.OK) throw RpcError.fromStatus(withTarget(result, targetAddresses(p.address).join(','), replies > 0));
     return 0;
   });
 }

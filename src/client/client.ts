@@ -7,18 +7,17 @@ import { bindClientReactor, isBound } from '../../reactors/client-bind.js';
 import type { ClientCallEnd } from '../../reactors/client-binding.js';
 import { ReactorMisuseError } from '../../reactors/misuse.js';
 import type { ClientBidiReactor, ClientReadReactor, ClientUnaryReactor, ClientWriteReactor } from '../../reactors/client-reactors.js';
-import { Metadata, type MetadataInit } from '../metadata/metadata.js';
+import { Metadata } from '../metadata/metadata.js';
+import type { ClientCallOptions, ClientOptions, CloseCallback } from './client-options.js';
 import { defaultScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Status, status } from '../status/status.js';
 import { abortStatus } from '../status/abort-status.js';
-import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
-import type { TlsOptions } from '../transport/tls-options.js';
-import { connectDrpc, connectTtrpc } from './connect.js';
-import type { DrpcPoolOptions } from './drpc-pool.js';
-import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
+import { type ClientTarget, dialTransport, firstConnection, openChannel, targetName, wantsChannel } from './client-dial.js';
+import type { Channel, ChannelCallOptions } from './channel.js';
+import { type ConnectivityState, type StateListener, StateWatchers } from './connectivity.js';
 import { UnaryCallbackCall, type UnaryClientCall, UnaryPromiseCall } from './unary-call.js';
 import { type IdleProbe, IdleTimer } from './idle-timer.js';
 import { IterableBidiReactor, IterableReadReactor, PromiseWriteReactor, type UnaryCallback } from './promise-reactors.js';
@@ -27,61 +26,11 @@ import { CallFailure } from './call-failure.js';
 // Shared by calls without deadline and metadata (call layers only read their options).
 const NO_CALL_OPTIONS: CallOptions = Object.freeze({});
 
-/** CallOptions are per-call client options. */
-export interface ClientCallOptions {
-  /** metadata is sent with the request. */
-  metadata?: Metadata | MetadataInit;
-  /** timeoutMs sets a deadline relative to now. */
-  timeoutMs?: number;
-  /** deadline sets an absolute deadline (ms since the epoch). */
-  deadline?: number;
-  /** signal cancels the call when aborted: the call ends DEADLINE_EXCEEDED when the reason is a timeout (`AbortSignal.timeout()`), CANCELLED otherwise, and its RpcError has the reason as `cause` (an already aborted signal fails the call before anything is sent). */
-  signal?: AbortSignal;
-}
-
-/** ClientOptions configure a Client. */
-export interface ClientOptions {
-  /** scheduler runs every reaction (default: the process-wide scheduler). */
-  scheduler?: Scheduler;
-  /** ttrpc holds the ttrpc session options. */
-  ttrpc?: TtrpcSessionOptions;
-  /** dialTimeoutMs bounds connecting. */
-  dialTimeoutMs?: number;
-  /** protocol is what the server speaks: 'ttrpc' (default) or 'drpc'. */
-  protocol?: 'ttrpc' | 'drpc';
-  /** multiplex (drpc) runs every call on one multiplexed connection; only for servers that multiplex. */
-  multiplex?: boolean;
-  /** pool (upstream drpc; default true) spreads concurrent calls over pooled connections. */
-  pool?: boolean | DrpcPoolOptions;
-  /** drpc holds the drpc session options. */
-  drpc?: DrpcSessionOptions;
-  /** interceptors wrap every call at the byte level, first one outermost (see ClientInterceptor). */
-  interceptors?: readonly ClientInterceptor[];
-  /** messageInterceptors wrap every call at the message level, Connect style, first one outermost and outside the byte-level ones (see MessageInterceptor). */
-  messageInterceptors?: readonly MessageInterceptor[];
-  /** closeGraceMs is how long close() lets the server end its side of a connection before it is destroyed, so a hung server never keeps the process alive (default 1000; Infinity: wait for the server). */
-  closeGraceMs?: number;
-  /** keepAliveMs turns TCP keepalive on, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
-  keepAliveMs?: number;
-  /** tls configures a tls:// target: trusted `ca`, `cert`/`key` for mutual TLS, `servername` (PEM or file paths; see TlsOptions). */
-  tls?: TlsOptions;
-  /**
-   * idleTimeoutMs (default 0: off) closes an idle connection: once no call
-   * was open for this long, a ttrpc, multiplexed drpc or `pool: false` client
-   * closes its connection, so an idle process may exit. Such a client does
-   * not dial again: later calls fail UNAVAILABLE with a message naming the
-   * idle timeout (connect a new Client, or use ReconnectingUpstream). A drpc
-   * pool takes it as its per-connection idle timeout instead (unless the pool
-   * options set one) and dials again when calls come.
-   */
-  idleTimeoutMs?: number;
-}
-
-/** CloseCallback runs once when the client's connection closed (by close() or lost), after every open call reached onDone. */
-export type CloseCallback = (error?: Error) => void | Promise<void>;
+export type { ClientCallOptions, ClientOptions, CloseCallback } from './client-options.js';
 
 /**
- * Client makes calls on one connection: promises and async iterables, the
+ * Client makes calls on one connection (or, reconnecting, on the endpoints
+ * of a list or dns: target: see ReconnectOptions): promises and async iterables, the
  * unary callback shortcut, and reactors for every call shape. Like a ttrpc
  * client, close() closes the connection at once (open calls end with
  * UNAVAILABLE) and resolves once every open call reached onDone and the
@@ -98,6 +47,7 @@ export class Client implements AsyncDisposable {
   private closing: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
   private closeError: Error | undefined;
+  private watchers: StateWatchers | undefined;
 
   private constructor(
     private readonly transport: ClientTransport,
@@ -106,17 +56,30 @@ export class Client implements AsyncDisposable {
     idleTimeoutMs = 0,
     private readonly peer: string | undefined = undefined,
     private readonly messageInterceptors: readonly MessageInterceptor[] = [],
+    private readonly channel: Channel | undefined = undefined,
   ) {
     if (idleTimeoutMs !== 0 && idleTimeoutMs !== Infinity) {
-      this.idleTimer = new IdleTimer(idleTimeoutMs, this.idleProbe(), () => {
-        this.refusal = `client connection was closed after ${idleTimeoutMs} ms without calls (idleTimeoutMs); connect a new Client`;
-        transport.close();
-      });
+      if (channel) this.idleTimer = this.channelIdleTimer(channel, idleTimeoutMs);
+      else {
+        this.idleTimer = new IdleTimer(idleTimeoutMs, this.idleProbe(), () => {
+          this.refusal = `client connection was closed after ${idleTimeoutMs} ms without calls (idleTimeoutMs); connect a new Client`;
+          transport.close();
+        });
+      }
     }
     transport.onClose((error) => {
       this.closeError = error;
       this.idleTimer?.stop();
+      this.watchers?.set('shutdown');
       void this.connectionClosed().catch(() => undefined);
+    });
+  }
+
+  /** channelIdleTimer lets a reconnecting client's connections go idle; the next call connects again. */
+  private channelIdleTimer(channel: Channel, ms: number): IdleTimer {
+    return new IdleTimer(ms, this.idleProbe(), () => {
+      channel.goIdle();
+      if (!channel.closed) this.idleTimer = this.channelIdleTimer(channel, ms);
     });
   }
 
@@ -133,21 +96,27 @@ export class Client implements AsyncDisposable {
     };
   }
 
-  /** connect dials a target (address string or PipeListener); rejects with RpcError UNAVAILABLE, or RangeError for a bad option. */
-  static async connect(target: string | PipeListener, options: ClientOptions = {}): Promise<Client> {
-    const { keepAliveMs, tls, idleTimeoutMs = 0 } = options;
+  /**
+   * connect dials a target: an address, a list of addresses or
+   * `dns:///host:port` (a list or dns: target, or any ReconnectOptions, make a
+   * reconnecting client), or a PipeListener. Rejects with RpcError UNAVAILABLE
+   * when the first connection fails (unless `waitForReady` or `lazy` is set:
+   * then it resolves at once and keeps connecting), INVALID_ARGUMENT for a bad
+   * address, or RangeError for a bad option.
+   */
+  static async connect(target: ClientTarget, options: ClientOptions = {}): Promise<Client> {
+    const { idleTimeoutMs = 0 } = options;
     if (!(idleTimeoutMs >= 0)) throw new RangeError('idleTimeoutMs must be >= 0 (0 or Infinity: off)');
+    const scheduler = options.scheduler ?? defaultScheduler();
     const pooled = options.protocol === 'drpc' && !options.multiplex && options.pool !== false;
-    let pool = options.pool;
-    if (pooled && idleTimeoutMs > 0 && idleTimeoutMs !== Infinity) {
-      const own = typeof pool === 'object' ? pool : {};
-      pool = { ...own, idleTimeoutMs: own.idleTimeoutMs ?? idleTimeoutMs };
+    if (wantsChannel(target, options)) {
+      const channel = openChannel(target, options);
+      if (!options.lazy && !options.waitForReady) await firstConnection(channel, typeof target === 'string' && !target.startsWith('dns:'));
+      return new Client(channel, scheduler, options.interceptors, pooled ? 0 : idleTimeoutMs, targetName(target), options.messageInterceptors, channel);
     }
-    const t =
-      options.protocol === 'drpc'
-        ? await connectDrpc(target, { multiplex: options.multiplex, pool, drpc: options.drpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs, tls })
-        : await connectTtrpc(target, { ttrpc: options.ttrpc, timeoutMs: options.dialTimeoutMs, closeGraceMs: options.closeGraceMs, keepAliveMs, tls });
-    return new Client(t, options.scheduler ?? defaultScheduler(), options.interceptors, pooled ? 0 : idleTimeoutMs, typeof target === 'string' ? target : target.address, options.messageInterceptors);
+    const single = target as string | PipeListener;
+    const t = await dialTransport(single, options);
+    return new Client(t, scheduler, options.interceptors, pooled ? 0 : idleTimeoutMs, targetName(single), options.messageInterceptors);
   }
 
   /** fromTransport wraps an already connected call-layer transport (idleTimeoutMs then closes that transport when idle). */
@@ -225,6 +194,19 @@ export class Client implements AsyncDisposable {
     else this.closeCallbacks.push(cb);
   }
 
+  /** state is the connectivity state: a reconnecting client's (see ReconnectOptions), else 'ready' until its one connection closed, then 'shutdown'. */
+  get state(): ConnectivityState {
+    if (this.channel) return this.channel.state;
+    return this.closing || this.closed || this.transport.closed ? 'shutdown' : 'ready';
+  }
+
+  /** onStateChange registers a listener of state changes (it runs synchronously with each change) and returns its unsubscribe function. */
+  onStateChange(listener: StateListener): () => void {
+    if (this.channel) return this.channel.watchers.add(listener);
+    this.watchers ??= new StateWatchers(this.state);
+    return this.watchers.add(listener);
+  }
+
   /** openCalls is the number of calls that have not reached onDone. */
   get openCalls(): number {
     return this.open;
@@ -281,21 +263,23 @@ export class Client implements AsyncDisposable {
     const path = method.path;
     let deadline: number | undefined;
     let metadata: Metadata | undefined;
+    let wfr: boolean | undefined;
     if (options !== undefined) {
+      wfr = options.waitForReady;
       deadline = options.deadline ?? (options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : undefined);
       metadata = options.metadata === undefined ? undefined : options.metadata instanceof Metadata ? options.metadata : new Metadata(options.metadata);
     }
     if (this.messageInterceptors.length) {
       const info = { metadata: metadata ?? new Metadata(), deadline, peer: this.peer };
-      return new InterceptedClientCall(method, kind, this.messageInterceptors, info, (o) => this.transportCall(path, kind, o));
+      return new InterceptedClientCall(method, kind, this.messageInterceptors, info, (o) => this.transportCall(path, kind, o, wfr));
     }
-    return this.transportCall(path, kind, metadata === undefined && deadline === undefined ? NO_CALL_OPTIONS : { metadata, deadline });
+    return this.transportCall(path, kind, metadata === undefined && deadline === undefined ? NO_CALL_OPTIONS : { metadata, deadline }, wfr);
   }
 
   /** transportCall opens a call on the transport, through the byte-level interceptors. */
-  private transportCall(path: string, kind: MethodKind, options: CallOptions): ClientCall {
-    if (this.interceptors.length) return chainClient(this.interceptors, { method: path, kind }, { metadata: options.metadata, deadline: options.deadline }, (o: CallOptions) => this.transport.createCall(path, kind, o));
-    return this.transport.createCall(path, kind, options);
+  private transportCall(path: string, kind: MethodKind, options: CallOptions, wfr: boolean | undefined): ClientCall {
+    if (this.interceptors.length) return chainClient(this.interceptors, { method: path, kind }, { metadata: options.metadata, deadline: options.deadline }, (o: CallOptions) => this.transport.createCall(path, kind, withWaitForReady(o, wfr)));
+    return this.transport.createCall(path, kind, wfr === undefined ? options : withWaitForReady(options, wfr));
   }
 
   private readonly unaryEnded = (): void => this.callEnded();
@@ -342,4 +326,11 @@ export class Client implements AsyncDisposable {
     }
     if (this.closing || this.closed) call.cancel(status(Code.UNAVAILABLE, this.refusal));
   }
+}
+
+/** withWaitForReady adds a call's waitForReady choice to its call-layer options (read by a reconnecting client's Channel). */
+function withWaitForReady(options: CallOptions, waitForReady: boolean | undefined): CallOptions {
+  if (waitForReady === undefined) return options;
+  const o: ChannelCallOptions = { metadata: options.metadata, deadline: options.deadline, waitForReady };
+  return o;
 }

@@ -16,6 +16,8 @@ export interface Status {
   readonly message: string;
   /** details are `google.protobuf.Any` entries carried verbatim. */
   readonly details: readonly StatusDetail[];
+  /** unsent is set only on UNAVAILABLE when none of the call's bytes reached the connection (a reconnecting client may retry such a call once). */
+  readonly unsent?: true;
 }
 
 /** OK_STATUS is the shared success status. */

@@ -77,6 +77,8 @@ export interface DrpcCallHost {
  * drops them.
  */
 export class DrpcClientCall implements ClientCall, MessageSink {
+  /** firstPacket is the connection writer's sequence number of the call's first packet (-1 before one was queued; set by the session). @internal */
+  firstPacket = -1;
   private listener: CallListener | undefined;
   private readonly queue: ReceiveQueue;
   private link: DrpcStreamLink | undefined;

@@ -24,6 +24,8 @@ export abstract class DrpcClientSessionBase implements DrpcCallHost {
   protected readonly opts: ResolvedDrpcOptions;
   private readonly decoder: FrameDecoder;
   private closeStatus: Status | undefined;
+  // The status of calls that wrote nothing when the connection was lost or closed: closeStatus marked unsent (UNAVAILABLE only).
+  private unsentStatus: Status | undefined;
   private readonly closeCallbacks: Array<(error?: Error) => void> = [];
   /** gate is the connection's receive backpressure (README "Limits and backpressure"). */
   readonly gate: ReadGate;
@@ -151,13 +153,21 @@ export abstract class DrpcClientSessionBase implements DrpcCallHost {
 
   /** fail reports a call that asked for a stream on a closed session, on a later microtask. */
   protected failClosed(call: DrpcClientCall): void {
-    const s = this.closeStatus ?? status(Code.UNAVAILABLE, 'drpc: connection closed');
+    const s = this.unsentStatus ?? this.closeStatus ?? status(Code.UNAVAILABLE, 'drpc: connection closed');
     queueMicrotask(() => call.fail(s));
+  }
+
+  /** lossStatus is the status a call fails with when the connection goes: `s`, marked unsent when UNAVAILABLE and no packet of the call was passed to conn.write. */
+  protected lossStatus(call: DrpcClientCall, s: Status): Status {
+    const first = call.firstPacket;
+    if (this.unsentStatus === undefined || (first >= 0 && first < this.writer.handedPackets)) return s;
+    return this.unsentStatus;
   }
 
   private shutdown(s: Status, err?: Error): void {
     if (this.closeStatus) return;
     this.closeStatus = s;
+    if (s.code === Code.UNAVAILABLE) this.unsentStatus = { ...s, unsent: true };
     this.failAll(s);
     this.gate.close();
     this.writer.connectionClosed();

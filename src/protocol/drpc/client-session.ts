@@ -76,7 +76,10 @@ export class DrpcClientSession extends DrpcClientSessionBase implements ClientTr
       streamId,
       gate: this.gate,
       write: (packets: Packet[], ack?: (written: boolean) => void) => {
-        if (this.active === call) this.writer.push(packets, ack);
+        if (this.active === call) {
+          if (call.firstPacket < 0) call.firstPacket = this.writer.queuedPackets;
+          this.writer.push(packets, ack);
+        }
       },
       end: (how: StreamEnd, nextMessageId: number) => this.end(call, how, nextMessageId),
     };
@@ -99,7 +102,7 @@ export class DrpcClientSession extends DrpcClientSessionBase implements ClientTr
   protected failAll(s: Status): void {
     const calls = [...(this.active ? [this.active] : []), ...this.waiting.splice(0)];
     this.active = undefined;
-    for (const c of calls) c.fail(s);
+    for (const c of calls) c.fail(this.lossStatus(c, s));
   }
 
   private end(call: DrpcClientCall, how: StreamEnd, nextMessageId: number): void {

@@ -52,6 +52,10 @@ export class DrpcFrameWriter {
   packetsWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
   writes = 0;
+  /** queuedPackets counts packets ever queued: the next packet pushed gets this sequence number. */
+  queuedPackets = 0;
+  /** handedPackets counts packets passed to conn.write (packets queued in order: sequence numbers below it reached the connection). */
+  handedPackets = 0;
 
   /** constructor binds the writer to a connection. */
   constructor(
@@ -72,6 +76,7 @@ export class DrpcFrameWriter {
     let size = 0;
     for (const p of packets) size += encodedPacketSize(p, this.splitSize);
     for (const p of packets) this.queue.push(p);
+    this.queuedPackets += packets.length;
     this.total += size;
     if (ack) this.acks.push(ack);
     if (this.total >= this.writeBufferSize) this.writeOut();
@@ -139,6 +144,7 @@ export class DrpcFrameWriter {
     this.packetsWritten += packets.length;
     this.writes++;
     if (this.conn.closed) return;
+    this.handedPackets = this.queuedPackets;
     if (!this.conn.write(out)) {
       this.overHighWater = true;
       if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {

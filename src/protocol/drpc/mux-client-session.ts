@@ -54,7 +54,10 @@ export class DrpcMuxClientSession extends DrpcClientSessionBase implements Clien
       streamId,
       gate: this.gate,
       write: (packets: Packet[], ack?: (written: boolean) => void) => {
-        if (this.streams.get(streamId) === call) this.writer.push(packets, ack);
+        if (this.streams.get(streamId) === call) {
+          if (call.firstPacket < 0) call.firstPacket = this.writer.queuedPackets;
+          this.writer.push(packets, ack);
+        }
       },
       end: (how: StreamEnd, nextMessageId: number) => this.end(streamId, call, how, nextMessageId),
     };
@@ -100,7 +103,7 @@ export class DrpcMuxClientSession extends DrpcClientSessionBase implements Clien
   protected failAll(s: Status): void {
     const calls = [...this.streams.values()];
     this.streams.clear();
-    for (const c of calls) c.fail(s);
+    for (const c of calls) c.fail(this.lossStatus(c, s));
   }
 
   private end(streamId: number, call: DrpcClientCall, how: StreamEnd, nextMessageId: number): void {

@@ -35,8 +35,10 @@ export interface ClientCallHost {
   writeField(id: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void;
   /** requestPrefix returns the encoded Request fields before the payload for a full method name (cached by the session). */
   requestPrefix(method: string): Uint8Array;
-  /** closedStatus is the status for calls on a closed connection, or undefined while open. */
+  /** closedStatus is the status for calls refused by a closed connection (marked unsent when UNAVAILABLE), or undefined while open. */
   closedStatus(): Status | undefined;
+  /** nextFrame is the writer's sequence number of the next frame queued (see FrameWriter.queuedFrames). */
+  nextFrame(): number;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface ClientCallHost {
 export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
   /** id is the stream id (0 until the Request is written). */
   id = 0;
+  /** firstFrame is the writer's sequence number of the call's Request frame (-1 before it was queued). @internal */
+  firstFrame = -1;
   private listener: CallListener | undefined;
   private readonly queue: ReceiveQueue;
   private requestSent = false;
@@ -220,6 +224,7 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     if (id === 0) return this.localEnd(this.host.closedStatus() ?? status(Code.UNAVAILABLE, 'ttrpc: stream ids exhausted on this connection; reconnect'));
     this.id = id;
     this.requestSent = true;
+    this.firstFrame = this.host.nextFrame();
     if (body !== undefined) this.host.write(id, MessageType.Request, flags, body, ack);
     else this.host.writeField(id, MessageType.Request, flags, prefix!, REQUEST_PAYLOAD_TAG, payload, ack);
   }

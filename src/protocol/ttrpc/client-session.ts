@@ -32,6 +32,8 @@ export class TtrpcClientSession implements ClientTransport {
   private readonly opts: ResolvedTtrpcOptions;
   private nextId = 1;
   private closeStatus: Status | undefined;
+  // The status of calls that wrote nothing when the connection closed: closeStatus marked unsent.
+  private unsentStatus: Status | undefined;
   private readonly closeCallbacks: Array<(error?: Error) => void> = [];
   private readonly host: ClientCallHost;
   private readonly prefixes = new Map<string, Uint8Array>();
@@ -71,7 +73,8 @@ export class TtrpcClientSession implements ClientTransport {
       writeField: (id: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck) =>
         writer.pushField(id, type, flags, prefix, tag, payload, ack),
       requestPrefix: (method: string) => this.requestPrefix(method),
-      closedStatus: () => this.closeStatus,
+      closedStatus: () => this.unsentStatus,
+      nextFrame: () => writer.queuedFrames,
     };
     this.decoder = new FrameDecoder({
       maxMessageLength: this.opts.maxMessageLength,
@@ -169,9 +172,13 @@ export class TtrpcClientSession implements ClientTransport {
   private shutdown(s: Status, err?: Error): void {
     if (this.closeStatus) return;
     this.closeStatus = s;
+    const unsent: Status = { ...s, unsent: true };
+    this.unsentStatus = unsent;
     const calls = [...this.streams.values()];
     this.streams.clear();
-    for (const c of calls) c.fail(s);
+    // A call whose Request frame was never passed to conn.write wrote no byte: it fails marked unsent.
+    const handed = this.writer.handedFrames;
+    for (const c of calls) c.fail(c.firstFrame >= 0 && c.firstFrame < handed ? s : unsent);
     this.gate.close();
     this.writer.connectionClosed();
     for (const cb of this.closeCallbacks.splice(0)) cb(err);

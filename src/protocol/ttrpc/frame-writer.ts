@@ -69,6 +69,10 @@ export class FrameWriter {
   framesWritten = 0;
   /** writes counts connection writes (coalesced flushes). */
   writes = 0;
+  /** queuedFrames counts frames ever queued: the next frame pushed gets this sequence number. */
+  queuedFrames = 0;
+  /** handedFrames counts frames passed to conn.write (frames queued in order: sequence numbers below it reached the connection). */
+  handedFrames = 0;
 
   /** constructor binds the writer to a connection. */
   constructor(
@@ -85,6 +89,7 @@ export class FrameWriter {
   push(streamId: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck): void {
     if (this.conn.closed || this.closed) return this.dropLater(ack);
     if (ack) this.acks.push(ack);
+    this.queuedFrames++;
     this.headers.push(streamId, type, flags, NO_TAG);
     this.bodies.push(data);
     this.total += HEADER_LENGTH + data.byteLength;
@@ -100,6 +105,7 @@ export class FrameWriter {
   pushField(streamId: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void {
     if (this.conn.closed || this.closed) return this.dropLater(ack);
     if (ack) this.acks.push(ack);
+    this.queuedFrames++;
     this.headers.push(streamId, type, flags, payload.byteLength === 0 ? NO_TAG : tag);
     if (payload.byteLength === 0) this.bodies.push(prefix);
     else this.bodies.push(prefix, payload);
@@ -199,6 +205,7 @@ export class FrameWriter {
     this.framesWritten += n;
     this.writes++;
     if (this.conn.closed) return;
+    this.handedFrames = this.queuedFrames;
     if (!this.conn.write(out)) {
       this.overHighWater = true;
       if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {
