@@ -9,6 +9,8 @@
  *                    [--alloc-prof-dir <dir>]
  *
  *   npm run bench -- stream [options]   (the streaming benchmark: stream-bench.ts)
+ *   npm run bench -- workers [options]  (one service on 1 or 2 worker processes: workers-bench.ts)
+ *   npm run bench -- interceptors [options]  (the cost of message interceptors: interceptors-bench.ts)
  *
  * (run.ts compiles the benchmark to JavaScript and runs this file compiled.)
  * Scenarios (scenarios.ts): unix socket with the server in another process,
@@ -270,8 +272,21 @@ async function codec(): Promise<void> {
   process.stdout.write('', () => process.exit(code));
 }
 
-// `stream` or `codec` as the first argument selects that benchmark, with its own options.
-const run = process.argv[2] === 'stream' ? stream : process.argv[2] === 'codec' ? codec : main;
+/** workers runs the workers benchmark (workers-bench.ts: one service on 1 or 2 worker processes) and exits with its code. */
+async function workers(): Promise<void> {
+  const code = await (await import('./workers-bench.js')).workersMain(process.argv.slice(3));
+  process.stdout.write('', () => process.exit(code));
+}
+
+/** interceptors runs the message-interceptor benchmark (interceptors-bench.ts) and exits with its code. */
+async function interceptors(): Promise<void> {
+  const code = await (await import('./interceptors-bench.js')).interceptorsMain(process.argv.slice(3));
+  process.stdout.write('', () => process.exit(code));
+}
+
+/** SUBCOMMANDS are the benchmarks selected by the first argument, each with its own options; anything else is the unary table. */
+const SUBCOMMANDS: Record<string, () => Promise<void>> = { stream, codec, workers, interceptors };
+const run = SUBCOMMANDS[process.argv[2] ?? ''] ?? main;
 
 run().catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -59,8 +59,15 @@ export {
   type SyncHandlerOf,
 } from './services/handlers.js';
 export { Server, type ServerOptions, type GenericHandler } from './server/server.js';
+/** serveWorkers runs one service on N node:cluster worker processes behind one address (restarts, graceful shutdown). */
+export { serveWorkers, type ServeWorkersOptions, type Workers, type WorkerInfo, type CreateWorkerServer } from './server/workers.js';
 export { Client, type ClientOptions, type ClientCallOptions, type CloseCallback } from './client/client.js';
 export type { UnaryCallback } from './client/promise-reactors.js';
+export type { ReconnectOptions, ClientTarget } from './client/client-dial.js';
+export { BACKOFF_DEFAULTS, type BackoffOptions, type ResolvedBackoff } from './client/backoff.js';
+export type { ConnectivityState, StateListener } from './client/connectivity.js';
+export type { LoadBalancingPolicy } from './client/channel.js';
+export type { Resolver } from './client/resolver.js';
 
 // The scheduler that runs every reaction.
 export { Scheduler, defaultScheduler } from './scheduler/scheduler.js';

@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +16,7 @@ function run(file: string): string {
 }
 
 const EXPECT: Record<string, RegExp[]> = {
+  'workers.ts': [/20 calls answered by 2 distinct worker pids/, /all workers exited/],
   'proxy.ts': [/hello, through the proxy/, /hello #3, proxied/, /hello, a and b/, /you said x/, /proxy: \/demo.Greeter\/Chat OK/],
   'demo.ts': [/ttrpc on the in-memory pipe/, /drpc on the in-memory pipe/, /generic proxy -> multiplexed drpc/, /unary promise\s+hello, promise/, /unary shortcut\s+OK hello, shortcut/, /read reactor onDone\s+OK/, /write reactor onDone\s+OK hello, alan and ada and grace/, /bidi reactor onDone\s+OK/, /reactions run\s+\d+/],
   'mixed-service.ts': [/hello, mixed/, /hello #3, stream/, /hello, a and b/, /you said y/],
@@ -30,5 +33,16 @@ for (const [file, patterns] of Object.entries(EXPECT)) {
     for (const p of patterns) assert.match(out, p);
   });
 }
+
+/** NOT_RUN_HERE are the examples this file does not run, each with where it is checked. */
+const NOT_RUN_HERE: Record<string, string> = {
+  'greeter.ts': 'the service definition the other examples import',
+  'tls.ts': 'needs certificates in TLS_DIR; TLS is tested by tls.test.ts',
+};
+
+test('every example is run here or says where it is checked', () => {
+  const files = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts'));
+  for (const f of files) assert.ok(f in EXPECT || f in NOT_RUN_HERE, `examples/${f} is neither run nor excused`);
+});
 
 test.run();

@@ -1,13 +1,17 @@
 // `reactor-rpc proxy`: forwards every call it receives to another server,
 // ttrpc or drpc on either side, built on createProxy.
 import type { MethodKind } from '../call/call.js';
-import { type ProxyCallLog, ReconnectingUpstream, createProxy } from '../proxy/index.js';
+import { type ProxyCallLog, createProxy } from '../proxy/index.js';
+import { cliTarget, targetAddresses } from './address-arg.js';
+import { isDnsTarget } from '../client/resolver.js';
+import { type Upstream, upstreamOf } from './upstream-target.js';
 import { Server } from '../server/server.js';
 import { Code, codeName } from '../status/code.js';
 import { type ParsedArgs, UsageError, flag } from './args.js';
 import { type Command, PROTO_PATH, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
 import { Progress } from './progress.js';
-import { TLS_OPTIONS, checkTlsFlags, clientTlsOf, serverTlsOf } from './tls-flags.js';
+import { TLS_OPTIONS, checkTlsFlags, clientTlsOf, isTls, serverTlsOf } from './tls-flags.js';
+import { WORKERS_HELP, runOnWorkers, workersOf } from './serve-command.js';
 
 /** PROXY_HELP is the usage text of `reactor-rpc proxy`. */
 export const PROXY_HELP = `usage: reactor-rpc proxy --listen <address> --to <address> [options]
@@ -17,14 +21,18 @@ request metadata and deadline go along, a client's cancellation cancels the
 upstream call, the upstream status (OK or not) comes back unchanged. The
 upstream connection is dialled on first use and again after it was lost.
 Prints "listening <address>" once ready; SIGINT/SIGTERM shut it down
-gracefully. On a terminal, stderr shows calls/s and errors.
+gracefully. On a terminal, stderr shows calls/s and errors (not with
+--workers, where each worker has its own upstream connection).
 
 options:
   --listen ADDR          where to accept clients (required): host:port,
                          tcp://host:port, tls://host:port, unix:///path or
                          unix-abstract:name
   --listen-protocol P    ttrpc (default), drpc, or auto
-  --to ADDR              the upstream server (required)
+  --to ADDR              the upstream server (required); also dns:///host:port
+                         or a comma-separated list of addresses (one
+                         reconnecting client over every endpoint, the first
+                         that connects is used)
   --to-protocol P        ttrpc (default) or drpc
   --multiplex            drpc sides multiplex streams
   --proto FILE           .proto of the proxied services; repeatable. drpc
@@ -36,7 +44,7 @@ options:
   --log                  print one line per call: method, status, duration, bytes
   --connect-timeout MS   how long to try dialling the upstream (default 5000)
   --grace MS             how long shutdown waits for running calls (default 2000)
-  --cert FILE            tls:// sides: the proxy's PEM certificate (required
+${WORKERS_HELP}  --cert FILE            tls:// sides: the proxy's PEM certificate (required
                          for a tls:// --listen; presented to a tls:// --to
                          for mutual TLS), with --key
   --key FILE             tls:// sides: PEM private key of --cert
@@ -60,6 +68,7 @@ const PROXY: Command = {
     log: { type: 'boolean' },
     'connect-timeout': { type: 'string' },
     grace: { type: 'string' },
+    workers: { type: 'string' },
     ...TLS_OPTIONS,
   },
 };
@@ -89,15 +98,18 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
   return runCommand(PROXY, argv, async (args) => {
     if (args.positional.length > 0) throw new UsageError(`unexpected argument "${args.positional[0]}"`);
     const listen = checkAddress('--listen', flag(args, 'listen'));
-    const to = checkAddress('--to', flag(args, 'to'));
+    const to = cliTarget('--to', flag(args, 'to'));
+    const toDialled = targetAddresses(to).filter((a) => !isDnsTarget(a));
+    const toTls = toDialled.find(isTls);
     const listenProtocol = oneOf(args, 'listen-protocol', ['ttrpc', 'drpc', 'auto'] as const, 'ttrpc');
     const toProtocol = oneOf(args, 'to-protocol', ['ttrpc', 'drpc'] as const, 'ttrpc');
     const multiplex = args.flags.has('multiplex');
     if (multiplex && listenProtocol === 'ttrpc' && toProtocol === 'ttrpc') throw new UsageError('--multiplex needs a drpc side');
     const connectMs = nonNegativeInt(args, 'connect-timeout', 5000);
-    checkTlsFlags(args, [listen, to]);
+    checkTlsFlags(args, [listen, ...toDialled]);
     const listenTls = serverTlsOf(args, listen);
     const grace = nonNegativeInt(args, 'grace', 2000);
+    const workers = workersOf(args);
     const shapes = await shapesOf(args);
     if (!shapes && listenProtocol !== 'ttrpc' && toProtocol === 'ttrpc') {
       process.stderr.write('reactor-rpc proxy: note: drpc clients do not tell a call\'s shape; pass --proto so their calls reach the ttrpc upstream with the right one\n');
@@ -105,7 +117,17 @@ export async function runProxy(argv: readonly string[]): Promise<number> {
 
     const progress = new Progress(process.stderr, 'proxy');
     const logging = args.flags.has('log');
-    const upstream = new ReconnectingUpstream(to, { protocol: toProtocol, multiplex: multiplex && toProtocol === 'drpc', dialTimeoutMs: connectMs || undefined, tls: clientTlsOf(args, to) });
+    const newUpstream = (): Upstream => upstreamOf(to, { protocol: toProtocol, multiplex: multiplex && toProtocol === 'drpc', dialTimeoutMs: connectMs || undefined, tls: toTls === undefined ? undefined : clientTlsOf(args, toTls) });
+    const logLine = (e: ProxyCallLog): void => void (logging && process.stdout.write(`${formatCallLog(e)}\n`));
+    if (workers > 1) {
+      return runOnWorkers((w) => {
+        const up = newUpstream();
+        w.onShutdown(() => up.close());
+        const h = createProxy(up.get, { kindOf: shapes ? (m) => shapes.get(m) : undefined, log: logging ? logLine : undefined });
+        return new Server({ protocol: listenProtocol, multiplex: multiplex && listenProtocol !== 'ttrpc' }).addGenericService(h);
+      }, { address: listen, tls: listenTls, workers, graceMs: grace });
+    }
+    const upstream = newUpstream();
     const handler = createProxy(upstream.get, {
       kindOf: shapes ? (m) => shapes.get(m) : undefined,
       log: (e) => {

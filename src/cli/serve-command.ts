@@ -3,14 +3,22 @@
 // --echo the requests of methods whose request and response types match.
 import type { MethodKind } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
+import cluster from 'node:cluster';
 import { Server } from '../server/server.js';
+import { type CreateWorkerServer, type ServeWorkersOptions, serveWorkers } from '../server/workers.js';
 import { type AnyMethod, defineService } from '../services/definition.js';
 import type { ServiceImplementation } from '../services/handlers.js';
-import { UsageError, flag } from './args.js';
+import { type ParsedArgs, UsageError, flag } from './args.js';
 import { type Command, PROTO_PATH, PROTO_PATH_HELP, checkAddress, nonNegativeInt, oneOf, protoPathsOf, runCommand, untilSignal } from './command-kit.js';
 import { InputError } from './input-error.js';
 import { TLS_HELP, TLS_OPTIONS, checkTlsFlags, serverTlsOf } from './tls-flags.js';
 import type { ProtoMethod } from './proto-json.js';
+
+/** WORKERS_HELP is the help text of --workers, shared by serve and proxy. */
+export const WORKERS_HELP = `  --workers N            serve on N processes (node:cluster) behind the one
+                         address, each with its own event loop; a worker
+                         that dies is restarted (default 1: this process)
+`;
 
 /** SERVE_HELP is the usage text of `reactor-rpc serve`. */
 export const SERVE_HELP = `usage: reactor-rpc serve <file.proto>... --listen <address> [options]
@@ -24,7 +32,7 @@ With --echo, a method whose request and response types are the same sends
 each request back instead (unary and server streams: the request; client
 streams: the last request; bidi: every request).
 Prints "listening <address>" once ready; SIGINT/SIGTERM shut it down
-gracefully.
+gracefully. With --workers N it runs on N processes behind the one address.
 
 options:
   --listen ADDR          host:port, tcp://host:port, tls://host:port (with
@@ -34,7 +42,7 @@ options:
                          connection's first bytes)
   --multiplex            drpc: multiplexed connections (clients must multiplex)
   --echo                 echo requests where the types allow (see above)
-${PROTO_PATH_HELP}  --grace MS             how long shutdown waits for running calls (default 2000)
+${PROTO_PATH_HELP}${WORKERS_HELP}  --grace MS             how long shutdown waits for running calls (default 2000)
 ${TLS_HELP}  -h, --help             print this text
 `;
 
@@ -42,7 +50,7 @@ ${TLS_HELP}  -h, --help             print this text
 const SERVE: Command = {
   name: 'serve',
   help: SERVE_HELP,
-  options: { listen: { type: 'string' }, protocol: { type: 'string' }, multiplex: { type: 'boolean' }, echo: { type: 'boolean' }, 'proto-path': PROTO_PATH, grace: { type: 'string' }, ...TLS_OPTIONS },
+  options: { listen: { type: 'string' }, protocol: { type: 'string' }, multiplex: { type: 'boolean' }, echo: { type: 'boolean' }, 'proto-path': PROTO_PATH, grace: { type: 'string' }, workers: { type: 'string' }, ...TLS_OPTIONS },
 };
 
 /** descriptor builds a raw-bytes method whose requests are checked against the .proto's request type (and kept as bytes). */
@@ -125,6 +133,23 @@ export async function stubServer(files: readonly string[], protoPaths: readonly 
   return names;
 }
 
+/** workersOf reads --workers: a whole number ≥ 1 (default 1); throws UsageError otherwise. */
+export function workersOf(args: ParsedArgs): number {
+  const v = flag(args, 'workers');
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--workers must be a whole number ≥ 1, not "${v}"`);
+  return n;
+}
+
+/** runOnWorkers serves with serveWorkers: the primary prints "listening <address>"; resolves to exit code 0 once every worker has exited. */
+export async function runOnWorkers(create: CreateWorkerServer, options: ServeWorkersOptions): Promise<number> {
+  const workers = await serveWorkers(create, options);
+  if (workers.isPrimary) process.stdout.write(`listening ${workers.address}\n`);
+  await workers.closed;
+  return 0;
+}
+
 /** runServe runs `reactor-rpc serve` with the words after `serve` until SIGINT/SIGTERM; resolves to the exit code. */
 export async function runServe(argv: readonly string[]): Promise<number> {
   return runCommand(SERVE, argv, async (args) => {
@@ -136,8 +161,18 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     if (args.flags.has('multiplex') && protocol === 'ttrpc') throw new UsageError('--multiplex needs --protocol drpc or auto');
     checkTlsFlags(args, [listen]);
     const tls = serverTlsOf(args, listen);
-    const server = new Server({ protocol, multiplex: args.flags.has('multiplex') });
-    await stubServer(files, protoPathsOf(args, files), server, args.flags.has('echo'));
+    const workers = workersOf(args);
+    const build = async (): Promise<Server> => {
+      const s = new Server({ protocol, multiplex: args.flags.has('multiplex') });
+      await stubServer(files, protoPathsOf(args, files), s, args.flags.has('echo'));
+      return s;
+    };
+    if (workers > 1) {
+      // The primary checks the .proto files itself, so a bad one is a usage error (exit 2) as without workers.
+      if (cluster.isPrimary) await build();
+      return runOnWorkers(build, { address: listen, tls, workers, graceMs: grace });
+    }
+    const server = await build();
     const stopped = untilSignal();
     const address = await server.listen(listen, { tls });
     process.stdout.write(`listening ${address}\n`);

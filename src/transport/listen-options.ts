@@ -22,6 +22,8 @@ export interface ListenOptions {
   replaceStaleSocket?: boolean;
   /** keepAliveMs turns TCP keepalive on for accepted connections, first probe after this many idle ms (default off; ignored on unix sockets and pipes). */
   keepAliveMs?: number;
+  /** reusePort binds a TCP or TLS port with SO_REUSEPORT (and outside any node:cluster shared handle), so several processes listen on it and the kernel spreads connections; needs a Node whose net offers it (22.12+, 23.1+; Linux and some BSDs), ignored on other addresses and where Node lacks it (reusePortSupported). */
+  reusePort?: boolean;
   /** tls (tls:// addresses, where cert and key are required) holds the server certificate and, for mutual TLS, requestCert and the clients' ca. */
   tls?: TlsOptions;
 }
@@ -41,4 +43,11 @@ export function checkListenOptions(a: Address, o: ListenOptions): void {
   if (fileOptions.length > 0) {
     throw new RpcError(Code.INVALID_ARGUMENT, `${where}: ${fileOptions.join(' and ')} apply to unix socket files (unix://); a ${a.kind} address has no socket file`);
   }
+}
+
+/** reusePortSupported tells whether this Node's net.Server.listen() offers reusePort (22.12+ or 23.1+, on Linux and the BSDs). */
+export function reusePortSupported(): boolean {
+  if (!['linux', 'freebsd', 'openbsd', 'netbsd'].includes(process.platform)) return false;
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }

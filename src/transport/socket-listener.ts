@@ -4,7 +4,7 @@ import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { type Address, formatAddress, parseAddress } from './address.js';
 import type { Conn, Listener } from './conn.js';
-import { type ListenOptions, checkListenOptions } from './listen-options.js';
+import { type ListenOptions, checkListenOptions, reusePortSupported } from './listen-options.js';
 import { SocketConn, tcpConnAddresses } from './socket-conn.js';
 import { peerCertificateOf, tlsServerOptions } from './tls-options.js';
 import { type FileIdentity, applyMode, closeSocketServer, fileIdentity, removeStaleSocket } from './unix-socket-file.js';
@@ -107,7 +107,7 @@ export async function listenSocket(target: string | Address, options: ListenOpti
   checkListenOptions(a, options);
   const where = `listen ${formatAddress(a)}`;
   if (a.kind === 'tcp' || a.kind === 'tls') {
-    const server = await bind(a, where, false, a.kind === 'tls' ? tlsServer(where, options) : undefined);
+    const server = await bind(a, where, false, a.kind === 'tls' ? tlsServer(where, options) : undefined, options.reusePort === true && reusePortSupported());
     const bound = server.address();
     const host = typeof bound === 'object' && bound !== null ? bound.address : a.host;
     const port = typeof bound === 'object' && bound !== null ? bound.port : a.port;
@@ -146,8 +146,8 @@ function tlsServer(where: string, options: ListenOptions): Server {
   }
 }
 
-/** bind opens a paused-on-connect server (or the given one) on an address; rejects with RpcError UNAVAILABLE carrying the system's error as cause (staleHint: an address in use suggests replaceStaleSocket). */
-async function bind(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-abstract' }, where: string, staleHint: boolean, given?: Server): Promise<Server> {
+/** bind opens a paused-on-connect server (or the given one) on an address (reusePort: SO_REUSEPORT, TCP only); rejects with RpcError UNAVAILABLE carrying the system's error as cause (staleHint: an address in use suggests replaceStaleSocket). */
+async function bind(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-abstract' }, where: string, staleHint: boolean, given?: Server, reusePort = false): Promise<Server> {
   const server = given ?? createServer({ pauseOnConnect: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -156,7 +156,8 @@ async function bind(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-abstract
         server.off('error', reject);
         resolve();
       };
-      if (a.kind === 'tcp' || a.kind === 'tls') server.listen({ host: a.host, port: a.port }, ready);
+      // reusePort: each process binds its own socket (exclusive: not a node:cluster shared handle).
+      if (a.kind === 'tcp' || a.kind === 'tls') server.listen({ host: a.host, port: a.port, ...(reusePort ? { reusePort: true, exclusive: true } : {}) }, ready);
       else server.listen({ path: socketPath(a) }, ready);
     });
   } catch (err) {
