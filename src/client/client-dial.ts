@@ -5,13 +5,10 @@ import type { ClientTransport } from '../call/call.js';
 import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import type { PipeListener } from '../transport/pipe-listener.js';
-import type { TtrpcSessionOptions } from '../protocol/ttrpc/options.js';
-import type { DrpcSessionOptions } from '../protocol/drpc/options.js';
-import type { TlsOptions } from '../transport/tls-options.js';
 import { type BackoffOptions, resolveBackoff } from './backoff.js';
 import { Channel, DEFAULT_MAX_PENDING_CALLS, type LoadBalancingPolicy } from './channel.js';
 import { connectDrpc, connectTtrpc } from './connect.js';
-import type { DrpcPoolOptions } from './drpc-pool.js';
+import type { ClientOptions } from './client-options.js';
 import { DEFAULT_RESOLVE_INTERVAL_MS, type Resolver, parseTarget, systemResolver } from './resolver.js';
 
 /** ReconnectOptions configure reconnecting clients (any of them, an address list or a dns: target turns reconnecting on). */
@@ -35,18 +32,8 @@ export interface ReconnectOptions {
 }
 
 /** DialSettings are the ClientOptions a connection is dialled with. @internal */
-export interface DialSettings extends ReconnectOptions {
-  ttrpc?: TtrpcSessionOptions;
-  dialTimeoutMs?: number;
-  protocol?: 'ttrpc' | 'drpc';
-  multiplex?: boolean;
-  pool?: boolean | DrpcPoolOptions;
-  drpc?: DrpcSessionOptions;
-  closeGraceMs?: number;
-  keepAliveMs?: number;
-  tls?: TlsOptions;
-  idleTimeoutMs?: number;
-}
+export type DialSettings = ReconnectOptions &
+  Pick<ClientOptions, 'ttrpc' | 'dialTimeoutMs' | 'protocol' | 'multiplex' | 'pool' | 'drpc' | 'closeGraceMs' | 'keepAliveMs' | 'tls' | 'idleTimeoutMs'>;
 
 /** ClientTarget is what Client.connect dials: an address, a list of addresses, dns:///host:port, or a PipeListener. */
 export type ClientTarget = string | readonly string[] | PipeListener;
