@@ -57,7 +57,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** connectAll opens n fresh connections (the primary hands connections to the workers in turn). */
+/** connectAll opens n fresh connections (the primary hands them to the workers in turn; with SO_REUSEPORT the kernel picks by a hash). */
 const connectAll = (address: string, n: number): Promise<Client[]> => Promise.all(Array.from({ length: n }, () => Client.connect(address)));
 
 interface Tally {
@@ -107,7 +107,9 @@ async function scenario(address: string): Promise<void> {
     assert.is(first.length, 2);
 
     // Phase 1: 10,000 calls, one worker SIGKILLed after 3,000.
-    let c1 = await connectAll(bound!, 4);
+    // 16 connections: with SO_REUSEPORT the kernel spreads connections by a hash, so
+    // fewer could all land on one worker (4 connections: 1 in 8; 16: 1 in 32,768).
+    let c1 = await connectAll(bound!, 16);
     const mark = p.lines.length;
     let victim = 0;
     const t = await runCalls(c1, 10_000, (n) => {
@@ -131,7 +133,7 @@ async function scenario(address: string): Promise<void> {
     assert.match(stderr, /worker 0 \(pid \d+\) died \(SIGKILL\); restarting/);
 
     // Phase 2: fresh connections, every call succeeds, on both workers.
-    c1 = await connectAll(bound!, 4);
+    c1 = await connectAll(bound!, 16);
     const t2 = await runCalls(c1, 2000);
     assert.equal([t2.ok, t2.unavailable, t2.other], [2000, 0, []]);
     assert.equal([...t2.pids].sort(), [...now].sort());
