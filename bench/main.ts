@@ -11,6 +11,7 @@
  *   npm run bench -- stream [options]   (the streaming benchmark: stream-bench.ts)
  *   npm run bench -- workers [options]  (one service on 1 or 2 worker processes: workers-bench.ts)
  *   npm run bench -- interceptors [options]  (the cost of message interceptors: interceptors-bench.ts)
+ *   npm run bench -- inflight [options]  (promise API, callback API, Go ttrpc and raw at 1 to 1,024 in flight; 1 MiB echo: inflight-bench.ts)
  *
  * (run.ts compiles the benchmark to JavaScript and runs this file compiled.)
  * Scenarios (scenarios.ts): unix socket with the server in another process,
@@ -284,8 +285,14 @@ async function interceptors(): Promise<void> {
   process.stdout.write('', () => process.exit(code));
 }
 
+/** inflight runs the in-flight benchmark (inflight-bench.ts: both APIs, Go ttrpc and raw; 1 MiB echo) and exits with its code. */
+async function inflight(): Promise<void> {
+  const code = await (await import('./inflight-bench.js')).inflightMain(process.argv.slice(3));
+  process.stdout.write('', () => process.exit(code));
+}
+
 /** SUBCOMMANDS are the benchmarks selected by the first argument, each with its own options; anything else is the unary table. */
-const SUBCOMMANDS: Record<string, () => Promise<void>> = { stream, codec, workers, interceptors };
+const SUBCOMMANDS: Record<string, () => Promise<void>> = { stream, codec, workers, interceptors, inflight };
 const run = SUBCOMMANDS[process.argv[2] ?? ''] ?? main;
 
 run().catch((err: unknown) => {

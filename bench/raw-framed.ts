@@ -18,17 +18,25 @@ function frameLength(b: Uint8Array, off: number): number {
 
 /**
  * FrameSplitter finds complete frames in a byte stream. Frames inside one
- * chunk are handled in place; only a frame split across chunks costs a copy.
+ * chunk are handled in place; a frame split across chunks is copied once,
+ * when its last chunk arrives (so a 1 MiB frame costs one copy, not one per
+ * chunk).
  */
 class FrameSplitter {
-  private rest: Uint8Array | null = null;
+  private parts: Uint8Array[] = [];
+  private pending = 0;
+  private need = 0;
 
   /** push calls onFrame(buf, offset, length) per complete frame and returns the view holding them all (null if none). */
   push(chunk: Uint8Array, onFrame: (buf: Uint8Array, off: number, len: number) => void): Uint8Array | null {
     let buf = chunk;
-    if (this.rest !== null) {
-      buf = Buffer.concat([this.rest, chunk]);
-      this.rest = null;
+    if (this.pending > 0) {
+      this.parts.push(chunk);
+      this.pending += chunk.length;
+      if (this.pending < this.need) return null;
+      buf = Buffer.concat(this.parts, this.pending);
+      this.parts = [];
+      this.pending = 0;
     }
     const n = buf.length;
     let pos = 0;
@@ -38,7 +46,11 @@ class FrameSplitter {
       onFrame(buf, pos, len);
       pos += HEADER + len;
     }
-    if (pos < n) this.rest = buf.subarray(pos);
+    if (pos < n) {
+      this.parts = [buf.subarray(pos)];
+      this.pending = n - pos;
+      this.need = n - pos >= HEADER ? HEADER + frameLength(buf, pos) : HEADER;
+    }
     return pos === 0 ? null : pos === n ? buf : buf.subarray(0, pos);
   }
 }
@@ -122,7 +134,8 @@ export class RawEchoClient implements EchoDriver {
     this.calls = 0;
     this.latencies = [];
     this.trackLatency = trackLatency;
-    this.capacity = inflight * this.frameSize;
+    // One batch holds a turn's requests, up to 256 KiB (at least one frame).
+    this.capacity = Math.min(inflight * this.frameSize, Math.max(this.frameSize, 256 * 1024));
     this.stopped = false;
     const start = performance.now();
     const timer = setTimeout(() => (this.stopped = true), seconds * 1000);

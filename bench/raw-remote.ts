@@ -15,6 +15,7 @@ const LOADER = COMPILED ? [] : ['--import', 'tsx'];
 /** RemoteRawDriver is an EchoDriver whose rounds run in a child process. */
 export class RemoteRawDriver implements EchoDriver {
   private readonly waiting: Array<(line: string) => void> = [];
+  private exited: Promise<never> = new Promise(() => {});
 
   private constructor(
     private readonly child: ChildProcess,
@@ -28,20 +29,27 @@ export class RemoteRawDriver implements EchoDriver {
     return this.child.pid!;
   }
 
-  /** start spawns the raw client for a target (a unix address, or 'pipe' for a raw pipe server inside the child) and waits until it is connected. */
-  static async start(target: string): Promise<RemoteRawDriver> {
-    const child = spawn(process.execPath, [...LOADER, ENTRY, target], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** start spawns the raw client for a target (a unix address, or 'pipe' for a raw pipe server inside the child) and waits until it is connected; `args` are raw-process.ts options such as `--client api`. */
+  static start(target: string, args: readonly string[] = []): Promise<RemoteRawDriver> {
+    return RemoteRawDriver.startCommand(process.execPath, [...LOADER, ENTRY, target, ...args], 'raw client');
+  }
+
+  /** startCommand spawns any program that speaks the same line protocol (`ready`, then one JSON round per line) and waits for its `ready`. */
+  static async startCommand(command: string, args: readonly string[], label: string): Promise<RemoteRawDriver> {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! });
     const d = new RemoteRawDriver(child, lines);
-    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`raw client exited with code ${code}`))));
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${label} exited with code ${code}`))));
+    exited.catch(() => {});
+    d.exited = exited;
     const ready = await Promise.race([d.next(), exited]);
-    if (ready !== 'ready') throw new Error(`raw client: unexpected first line ${JSON.stringify(ready)}`);
+    if (ready !== 'ready') throw new Error(`${label}: unexpected first line ${JSON.stringify(ready)}`);
     return d;
   }
 
   /** run runs one round in the child. */
   async run(inflight: number, seconds: number, trackLatency: boolean): Promise<RoundResult> {
-    const answer = this.next();
+    const answer = Promise.race([this.next(), this.exited]);
     this.child.stdin!.write(`${JSON.stringify({ inflight, seconds, trackLatency })}\n`);
     return JSON.parse(await answer) as RoundResult;
   }

@@ -10,12 +10,22 @@ const READY_TIMEOUT_MS = 30_000;
 /** ServerMode selects the server implementation of a child process. */
 export type ServerMode = 'raw' | 'ttrpc-api' | 'ttrpc-reactor' | 'ttrpc' | 'ttrpc-lean' | 'drpc-api' | 'drpc-mux-api';
 
+/** GcSample is a server process's cumulative garbage-collection pause time and CPU time (ms). */
+export interface GcSample {
+  /** gcMs is the summed duration of the perf_hooks 'gc' entries. */
+  gcMs: number;
+  /** cpuMs is process.cpuUsage() user + system. */
+  cpuMs: number;
+}
+
 /** ServerChild is a benchmark server running in its own process. */
 export interface ServerChild {
   /** address is the address the server listens on. */
   address: string;
   /** pid is the process id (its main thread's id too). */
   pid: number;
+  /** gc asks the server for its cumulative GC pause time and CPU time in ms (server-process.ts starts observing GC at the first ask). */
+  gc(): Promise<GcSample>;
   /** stop closes the server's stdin and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -48,10 +58,28 @@ export function spawnServer(mode: ServerMode, address: string, nodeArgs: readonl
       if (m === null) return;
       clearTimeout(timer);
       child.off('exit', early);
-      // Whatever the server prints afterwards (e.g. --trace-gc) goes to our stderr.
+      // Whatever the server prints afterwards (e.g. --trace-gc) goes to our stderr, except answers to gc().
       child.stdout!.off('data', onData);
-      child.stdout!.pipe(process.stderr);
-      resolve({ address: m[1]!, pid: child.pid!, stop: () => stop(child, exited) });
+      const waiting: Array<(s: GcSample) => void> = [];
+      let rest = out.slice(m.index + m[0].length).replace(/^\n/, '');
+      const onLine = (line: string): void => {
+        if (line.startsWith('gc {')) waiting.shift()?.(JSON.parse(line.slice(3)) as GcSample);
+        else process.stderr.write(`${line}\n`);
+      };
+      child.stdout!.on('data', (s: string) => {
+        rest += s;
+        let nl: number;
+        while ((nl = rest.indexOf('\n')) >= 0) {
+          onLine(rest.slice(0, nl));
+          rest = rest.slice(nl + 1);
+        }
+      });
+      const gc = (): Promise<GcSample> =>
+        new Promise((res) => {
+          waiting.push(res);
+          child.stdin!.write('gc\n');
+        });
+      resolve({ address: m[1]!, pid: child.pid!, gc, stop: () => stop(child, exited) });
     };
     child.stdout!.on('data', onData);
   });

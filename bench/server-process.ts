@@ -2,8 +2,13 @@
  * Benchmark server process: `server-process.ts <raw|ttrpc-api|ttrpc-reactor|ttrpc|ttrpc-lean|drpc-api|drpc-mux-api> <address>` listens,
  * prints `listening <address>` on stdout and serves until its stdin closes
  * (so it never outlives the benchmark), then exits normally (which also lets
- * `--cpu-prof` write its profile).
+ * `--cpu-prof` write its profile). Each `gc` line on stdin is answered with
+ * `gc {"gcMs":…,"cpuMs":…}` on stdout: the garbage-collection pause time
+ * (perf_hooks 'gc' entries, observed from the first `gc` line on) and this
+ * process's CPU time (process.cpuUsage, all threads), both cumulative.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { listen } from '../src/transport/dial.js';
 import { serveRawEcho } from './raw-framed.js';
 import { startTtrpcEchoServer } from './ttrpc-echo.js';
@@ -20,6 +25,21 @@ const STARTERS = {
   'drpc-api': (a: string) => startApiEchoServer(a, DRPC_SERVERS.drpc),
   'drpc-mux-api': (a: string) => startApiEchoServer(a, DRPC_SERVERS['drpc-mux']),
 } as const;
+
+let gcMs = 0;
+let observer: PerformanceObserver | undefined;
+
+/** gcProbe starts observing 'gc' entries on its first call and returns the GC pause time and CPU time so far (ms). */
+function gcProbe(): { gcMs: number; cpuMs: number } {
+  if (observer === undefined) {
+    observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMs += e.duration;
+    });
+    observer.observe({ entryTypes: ['gc'] });
+  }
+  const u = process.cpuUsage();
+  return { gcMs, cpuMs: (u.user + u.system) / 1000 };
+}
 
 async function main(): Promise<void> {
   const [mode, address] = process.argv.slice(2);
@@ -39,8 +59,11 @@ async function main(): Promise<void> {
     bound = a;
     stop = () => server.close();
   }
-  process.stdin.on('data', () => {});
-  process.stdin.on('end', () => void stop().finally(() => process.exit(0)));
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() === 'gc') process.stdout.write(`gc ${JSON.stringify(gcProbe())}\n`);
+  });
+  lines.on('close', () => void stop().finally(() => process.exit(0)));
   process.stdout.write(`listening ${bound}\n`);
 }
 
