@@ -1,4 +1,4 @@
-import type { CallListener, ClientCall } from '../src/call/call.js';
+import { type CallListener, type ClientCall, SEND_LAST } from '../src/call/call.js';
 import type { MethodDescriptor } from '../src/call/method.js';
 import type { CallQueue } from '../src/scheduler/call-queue.js';
 import { Code } from '../src/status/code.js';
@@ -34,6 +34,9 @@ export interface WriteOptions {
 }
 
 type Ack = 'internal' | 'user';
+
+// The shared empty acknowledgement list; never pushed to (ack() allocates a list first).
+const NO_ACKS: Ack[] = [];
 
 /** ClientOps are the operations a reactor forwards to its binding (method syntax keeps them assignable across message types). @internal */
 export interface ClientOps {
@@ -74,7 +77,8 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   private metadataSeen = false;
   // Operations issued before the call is started/attached; allocated only when there is one.
   private backlog: Array<() => void> | undefined = undefined;
-  private readonly acks: Ack[] = [];
+  // Write acknowledgements expected, in order; the shared empty list until the first write (a literal then holds exactly one element: push() on an empty list reserves 17).
+  private acks: Ack[] = NO_ACKS;
   private response: Res | undefined;
   private unaryRead = false;
   private cancelRequested = false;
@@ -128,8 +132,8 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     } catch (e) {
       return this.call.cancel(status(Code.INTERNAL, `failed to serialize request: ${(e as Error).message}`));
     }
-    this.acks.push('internal');
-    this.call.send(bytes, { last: true });
+    this.ack('internal');
+    this.call.send(bytes, SEND_LAST);
   }
 
   /** startRead asks for one response; onReadDone follows. */
@@ -163,7 +167,7 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     if (options?.last) this.writesDone = true;
     this.whenStarted(() => {
       if (this.statusValue) return this.completeWrite(false);
-      this.acks.push('user');
+      this.ack('user');
       this.call.send(bytes, { last: options?.last === true });
     });
   }
@@ -311,9 +315,16 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     if (this.started && !this.statusValue) this.call.cancel(this.failure);
   }
 
+  /** ack records a frame acknowledgement to expect (see acks). */
+  private ack(a: Ack): void {
+    if (this.acks === NO_ACKS) this.acks = [a];
+    else this.acks.push(a);
+  }
+
   private whenStarted(op: () => void): void {
     if (this.started) op();
-    else (this.backlog ??= []).push(op);
+    else if (this.backlog === undefined) this.backlog = [op];
+    else this.backlog.push(op);
   }
 
   private checkLive(op: string): void {

@@ -1,4 +1,4 @@
-import type { CallListener, ServerCall } from '../src/call/call.js';
+import { type CallListener, type ServerCall, SEND_LAST } from '../src/call/call.js';
 import type { MethodDescriptor } from '../src/call/method.js';
 import type { CallQueue } from '../src/scheduler/call-queue.js';
 import { Code } from '../src/status/code.js';
@@ -22,6 +22,12 @@ export interface ServerReactions<Req> {
 }
 
 type Ack = 'internal' | 'user';
+
+// The shared empty acknowledgement list; never pushed to (ack() allocates a list first).
+const NO_ACKS: Ack[] = [];
+
+// The 'status' reaction's body: it only lets onDone follow (no closure per call).
+const NOOP = (): void => undefined;
 
 /**
  * ServerBinding is the state machine behind every server reactor. It exists
@@ -52,7 +58,8 @@ export class ServerBinding<Req, Res> implements CallListener {
   private metadataSent = false;
   private lastWritten = false;
   private readEnded = false;
-  private readonly acks: Ack[] = [];
+  // Write acknowledgements expected, in order; the shared empty list until the first write (a literal then holds exactly one element: push() on an empty list reserves 17).
+  private acks: Ack[] = NO_ACKS;
 
   /** attached tells whether the binding has its call. */
   get attached(): boolean {
@@ -115,7 +122,7 @@ export class ServerBinding<Req, Res> implements CallListener {
       if (this.cancelled || this.finished) return this.completeWrite(false);
       const bytes = this.encode(response);
       if (!bytes) return this.completeWrite(false);
-      this.acks.push('user');
+      this.ack('user');
       this.call!.send(bytes, { last: options?.last === true });
     });
   }
@@ -141,8 +148,8 @@ export class ServerBinding<Req, Res> implements CallListener {
       if (!this.cancelled) {
         const bytes = this.encode(response);
         if (!bytes) return;
-        this.acks.push('internal');
-        this.call!.send(bytes, { last: true });
+        this.ack('internal');
+        this.call!.send(bytes, SEND_LAST);
       }
       this.finished = true;
       this.call!.finish(s);
@@ -195,7 +202,7 @@ export class ServerBinding<Req, Res> implements CallListener {
         this.reactor!.onReadDone(false, undefined);
       }, 'onReadDone', true);
     }
-    this.push(() => undefined, 'status');
+    this.push(NOOP, 'status');
   }
 
   private finishNow(s: Status, response?: Res): void {
@@ -204,8 +211,8 @@ export class ServerBinding<Req, Res> implements CallListener {
     if (s.code === Code.OK && response !== undefined) {
       const bytes = this.encode(response);
       if (!bytes) return;
-      this.acks.push('internal');
-      call.send(bytes, { last: true });
+      this.ack('internal');
+      call.send(bytes, SEND_LAST);
     }
     call.finish(s);
   }
@@ -259,9 +266,16 @@ export class ServerBinding<Req, Res> implements CallListener {
     this.finishNow(s);
   }
 
+  /** ack records a frame acknowledgement to expect (see acks). */
+  private ack(a: Ack): void {
+    if (this.acks === NO_ACKS) this.acks = [a];
+    else this.acks.push(a);
+  }
+
   private whenAttached(op: () => void): void {
     if (this.call) op();
-    else (this.backlog ??= []).push(op);
+    else if (this.backlog === undefined) this.backlog = [op];
+    else this.backlog.push(op);
   }
 
   private checkLive(op: string): void {

@@ -1,5 +1,6 @@
 import type { CallListener, ServerCall } from '../src/call/call.js';
 import type { MethodDescriptor } from '../src/call/method.js';
+import type { CallQueue } from '../src/scheduler/call-queue.js';
 import type { Scheduler } from '../src/scheduler/scheduler.js';
 import { Code } from '../src/status/code.js';
 import { RpcError } from '../src/status/rpc-error.js';
@@ -11,18 +12,36 @@ import { type AnyServerReactor, SERVER_BINDING } from './server-reactors.js';
 /** ReactorHandler is a callback-style method handler: it returns the reactor that serves the call (request given for unary and server-streaming methods). */
 export type ReactorHandler<Req, Res> = (ctx: ServerContext, request: Req) => AnyServerReactor<Req, Res>;
 
-/** Relay is the call's listener until the reactor is attached: it buffers events and then forwards them. */
-class Relay implements CallListener {
+/**
+ * Relay is the call's listener until the reactor is attached: it buffers
+ * events and then forwards them. It also carries the dispatch of its call
+ * (reading the request, the handler reaction, attaching the reactor), so a
+ * call costs one object and one reaction closure here rather than a closure
+ * per step.
+ */
+class Relay<Req, Res> implements CallListener {
   private target: CallListener | undefined;
   // Events that arrived before the reactor was attached; allocated only when there is one.
   private held: Array<(l: CallListener) => void> | undefined = undefined;
-  /** onRequest, while set, receives the first message (the request of unary and server-streaming calls). */
-  onRequest: ((m: Uint8Array | null) => void) | undefined;
+  // Set while the first message is the request (unary and server-streaming calls): it goes to the handler reaction.
+  private awaitingRequest = false;
+  private request: Uint8Array | undefined = undefined;
+  /** runHandler is the call's 'handler' reaction: decodes the request (when there is one), runs the handler and attaches its reactor. */
+  readonly runHandler = (): void => this.handle();
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly ended: (() => void) | undefined,
+    private readonly call: ServerCall,
+    private readonly method: MethodDescriptor<Req, Res>,
+    private readonly handler: ReactorHandler<Req, Res>,
+    private readonly queue: CallQueue,
   ) {}
+
+  /** expectRequest makes the first message the request, handed to the handler reaction. */
+  expectRequest(): void {
+    this.awaitingRequest = true;
+  }
 
   setTarget(t: CallListener): void {
     this.target = t;
@@ -36,10 +55,12 @@ class Relay implements CallListener {
   }
 
   onMessage(m: Uint8Array | null): void {
-    const first = this.onRequest;
-    this.onRequest = undefined;
-    if (first) first(m);
-    else if (this.target) this.target.onMessage(m);
+    if (this.awaitingRequest) {
+      this.awaitingRequest = false;
+      if (m === null) return this.call.finish(status(Code.INTERNAL, 'missing request message'));
+      this.request = m;
+      this.queue.push(this.runHandler, 'handler');
+    } else if (this.target) this.target.onMessage(m);
     else this.hold((l) => l.onMessage(m));
   }
   onWritable(ok: boolean): void {
@@ -56,6 +77,34 @@ class Relay implements CallListener {
     if (this.target) this.target.onCancelled?.();
     else this.hold((l) => l.onCancelled?.());
   }
+
+  private handle(): void {
+    const call = this.call;
+    const m = this.request;
+    this.request = undefined;
+    let req = undefined as Req;
+    if (m !== undefined) {
+      try {
+        req = this.method.deserializeRequest(m);
+      } catch (e) {
+        return call.finish(status(Code.INTERNAL, `failed to parse request: ${(e as Error).message}`));
+      }
+    }
+    let reactor: AnyServerReactor<Req, Res>;
+    try {
+      reactor = this.handler(this.ctx, req);
+    } catch (e) {
+      return call.finish(e instanceof RpcError ? e.toStatus() : status(Code.INTERNAL, `handler threw: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    const binding = (reactor as { [SERVER_BINDING]?: ServerBinding<Req, Res> } | undefined)?.[SERVER_BINDING];
+    if (!binding) return call.finish(status(Code.INTERNAL, `handler for ${this.method.path} did not return a server reactor`));
+    try {
+      binding.attach(reactor, call, this.method, this.queue, true);
+    } catch (e) {
+      return call.finish(status(Code.INTERNAL, (e as Error).message));
+    }
+    this.setTarget(binding);
+  }
 }
 
 /**
@@ -68,40 +117,13 @@ class Relay implements CallListener {
  */
 export function dispatchServerCall<Req, Res>(call: ServerCall, method: MethodDescriptor<Req, Res>, handler: ReactorHandler<Req, Res>, scheduler: Scheduler, ended?: () => void): void {
   const ctx = new ServerContext(call);
-  const relay = new Relay(ctx, ended);
   const queue = scheduler.createQueue();
+  const relay = new Relay(ctx, ended, call, method, handler, queue);
   call.start(relay);
-  const invoke = (request: Req) => {
-    let reactor: AnyServerReactor<Req, Res>;
-    try {
-      reactor = handler(ctx, request);
-    } catch (e) {
-      return call.finish(e instanceof RpcError ? e.toStatus() : status(Code.INTERNAL, `handler threw: ${e instanceof Error ? e.message : String(e)}`));
-    }
-    const binding = (reactor as { [SERVER_BINDING]?: ServerBinding<Req, Res> } | undefined)?.[SERVER_BINDING];
-    if (!binding) return call.finish(status(Code.INTERNAL, `handler for ${method.path} did not return a server reactor`));
-    try {
-      binding.attach(reactor, call, method, queue, true);
-    } catch (e) {
-      return call.finish(status(Code.INTERNAL, (e as Error).message));
-    }
-    relay.setTarget(binding);
-  };
   if (method.kind === 'unary' || method.kind === 'server_stream') {
-    relay.onRequest = (m) => {
-      if (m === null) return call.finish(status(Code.INTERNAL, 'missing request message'));
-      queue.push(() => {
-        let req: Req;
-        try {
-          req = method.deserializeRequest(m);
-        } catch (e) {
-          return call.finish(status(Code.INTERNAL, `failed to parse request: ${(e as Error).message}`));
-        }
-        invoke(req);
-      }, 'handler');
-    };
+    relay.expectRequest();
     call.request(1);
   } else {
-    queue.push(() => invoke(undefined as Req), 'handler');
+    queue.push(relay.runHandler, 'handler');
   }
 }

@@ -20,6 +20,9 @@ export interface SendOptions {
   last?: boolean;
 }
 
+/** SEND_LAST is the shared `{ last: true }` of per-call paths (no options object per call); callees only read it. */
+export const SEND_LAST: SendOptions = Object.freeze({ last: true });
+
 /**
  * CallListener receives the events of one call, in order. The session calls
  * these synchronously as frames arrive; the scheduler layer above queues them

@@ -1,4 +1,4 @@
-import type { CallListener, ClientCall } from '../call/call.js';
+import { type CallListener, type ClientCall, SEND_LAST } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { Code } from '../status/code.js';
@@ -50,7 +50,7 @@ export abstract class UnaryClientCall<Req, Res> implements CallListener {
       call.cancel(status(Code.INTERNAL, `failed to serialize request: ${(e as Error).message}`));
       return;
     }
-    call.send(bytes, { last: true });
+    call.send(bytes, SEND_LAST);
     call.request(1);
   }
 

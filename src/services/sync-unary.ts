@@ -1,4 +1,4 @@
-import type { CallListener, ServerCall } from '../call/call.js';
+import { type CallListener, type ServerCall, SEND_LAST } from '../call/call.js';
 import type { MethodDescriptor } from '../call/method.js';
 import { ServerContext } from '../../reactors/server-context.js';
 import { Code } from '../status/code.js';
@@ -82,7 +82,7 @@ export class SyncUnaryCall<Req, Res> implements CallListener {
         return this.finish(status(Code.INTERNAL, `failed to serialize response: ${(e as Error).message}`));
       }
       this.finished = true;
-      this.call.send(bytes, { last: true });
+      this.call.send(bytes, SEND_LAST);
     }
     this.finish(OK_STATUS);
   }

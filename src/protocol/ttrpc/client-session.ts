@@ -9,6 +9,7 @@ import { FrameDecoder } from './decoder.js';
 import { decodeResponse, encodeRequestPrefix } from './envelope.js';
 import { type Frame, MessageType } from './frame.js';
 import { FrameWriter, type WriteAck } from './frame-writer.js';
+import { StreamTable } from './stream-table.js';
 import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions, splitMethod } from './options.js';
 
 const MAX_STREAM_ID = 0xffffffff;
@@ -26,7 +27,7 @@ const NO_OPTIONS: CallOptions = {};
  * connection goes away.
  */
 export class TtrpcClientSession implements ClientTransport {
-  private readonly streams = new Map<number, TtrpcClientCall>();
+  private readonly streams = new StreamTable<TtrpcClientCall>();
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
   private readonly opts: ResolvedTtrpcOptions;
@@ -174,7 +175,7 @@ export class TtrpcClientSession implements ClientTransport {
     this.closeStatus = s;
     const unsent: Status = { ...s, unsent: true };
     this.unsentStatus = unsent;
-    const calls = [...this.streams.values()];
+    const calls = this.streams.values();
     this.streams.clear();
     // A call whose Request frame was never passed to conn.write wrote no byte: it fails marked unsent.
     const handed = this.writer.handedFrames;

@@ -22,6 +22,9 @@ export interface FrameAck {
 export type WriteAck = (() => void) | FrameAck;
 
 const NO_TAG = -1;
+
+/** MAX_KEPT_BODIES bounds the frame lists a writer keeps between flushes (longer ones, from a burst, are dropped). */
+const MAX_KEPT_BODIES = 1 << 14;
 const EMPTY = new Uint8Array(0);
 
 /** fieldFrameSize is the data length of a frame built by pushField: prefix, then `tag`, varint length and payload (omitted when the payload is empty, as proto3 does). */
@@ -49,9 +52,13 @@ export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
  */
 export class FrameWriter {
   // Per frame: stream id, type, flags, field tag (NO_TAG: `bodies` holds the whole data).
+  // The first `headerCount` entries are queued; the lists are kept from flush to flush (entries
+  // past the count are stale) so a turn's frames do not grow a new list every time.
   private headers: number[] = [];
-  // Per frame: the data, or the prefix then the payload (two entries) when the tag is set.
+  private headerCount = 0;
+  // Per frame: the data, or the prefix then the payload (two entries) when the tag is set; `bodyCount` as above (written entries are reset to EMPTY so they keep no payload alive).
   private bodies: Uint8Array[] = [];
+  private bodyCount = 0;
   private total = 0;
   private scheduled = false;
   private acks: WriteAck[] = [];
@@ -90,8 +97,14 @@ export class FrameWriter {
     if (this.conn.closed || this.closed) return this.dropLater(ack);
     if (ack) this.acks.push(ack);
     this.queuedFrames++;
-    this.headers.push(streamId, type, flags, NO_TAG);
-    this.bodies.push(data);
+    const h = this.headers;
+    const k = this.headerCount;
+    h[k] = streamId;
+    h[k + 1] = type;
+    h[k + 2] = flags;
+    h[k + 3] = NO_TAG;
+    this.headerCount = k + 4;
+    this.bodies[this.bodyCount++] = data;
     this.total += HEADER_LENGTH + data.byteLength;
     this.schedule();
   }
@@ -106,9 +119,15 @@ export class FrameWriter {
     if (this.conn.closed || this.closed) return this.dropLater(ack);
     if (ack) this.acks.push(ack);
     this.queuedFrames++;
-    this.headers.push(streamId, type, flags, payload.byteLength === 0 ? NO_TAG : tag);
-    if (payload.byteLength === 0) this.bodies.push(prefix);
-    else this.bodies.push(prefix, payload);
+    const h = this.headers;
+    const k = this.headerCount;
+    h[k] = streamId;
+    h[k + 1] = type;
+    h[k + 2] = flags;
+    h[k + 3] = payload.byteLength === 0 ? NO_TAG : tag;
+    this.headerCount = k + 4;
+    this.bodies[this.bodyCount++] = prefix;
+    if (payload.byteLength !== 0) this.bodies[this.bodyCount++] = payload;
     this.total += HEADER_LENGTH + fieldFrameSize(prefix, payload);
     this.schedule();
   }
@@ -150,7 +169,9 @@ export class FrameWriter {
     if (this.closed) return;
     this.closed = true;
     this.headers = [];
+    this.headerCount = 0;
     this.bodies = [];
+    this.bodyCount = 0;
     this.total = 0;
     const acks = this.blockedAcks.concat(this.acks);
     this.blockedAcks = [];
@@ -171,7 +192,7 @@ export class FrameWriter {
   /** writeOut writes the queued frames as one buffer (acknowledgements wait for flushNow). */
   private writeOut(): void {
     const headers = this.headers;
-    const n = headers.length >> 2;
+    const n = this.headerCount >> 2;
     if (n === 0) return;
     const bodies = this.bodies;
     const out = Buffer.allocUnsafe(this.total);
@@ -199,8 +220,14 @@ export class FrameWriter {
       out.set(payload, off);
       off += payload.byteLength;
     }
-    this.headers = [];
-    this.bodies = [];
+    this.headerCount = 0;
+    const nb = this.bodyCount;
+    this.bodyCount = 0;
+    if (nb > MAX_KEPT_BODIES) {
+      // A burst: let its lists go rather than keep them for good.
+      this.headers = [];
+      this.bodies = [];
+    } else bodies.fill(EMPTY, 0, nb);
     this.total = 0;
     this.framesWritten += n;
     this.writes++;

@@ -9,6 +9,7 @@ import { decodeRequest, encodeResponse } from './envelope.js';
 import { MetadataTooLargeError } from './request-metadata.js';
 import { Flags, type Frame, MessageType } from './frame.js';
 import { FrameWriter, type WriteAck } from './frame-writer.js';
+import { StreamTable } from './stream-table.js';
 import { type ResolvedTtrpcOptions, type TtrpcSessionOptions, resolveTtrpcOptions } from './options.js';
 import { type ServerCallHost, TtrpcServerCall } from './server-call.js';
 
@@ -24,7 +25,7 @@ const EMPTY = new Uint8Array(0);
  * newest Go server crashes on it; we must not).
  */
 export class TtrpcServerSession {
-  private readonly streams = new Map<number, TtrpcServerCall>();
+  private readonly streams = new StreamTable<TtrpcServerCall>();
   private readonly writer: FrameWriter;
   private readonly decoder: FrameDecoder;
   private readonly opts: ResolvedTtrpcOptions;
@@ -189,7 +190,7 @@ export class TtrpcServerSession {
   private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
-    const calls = [...this.streams.values()];
+    const calls = this.streams.values();
     this.streams.clear();
     const s = status(Code.CANCELLED, 'ttrpc: connection closed');
     for (const c of calls) c.cancelWith(s, false);
