@@ -94,7 +94,18 @@ export class FrameWriter {
    * over its high-water mark (this is how send completions carry backpressure).
    */
   push(streamId: number, type: number, flags: number, data: Uint8Array, ack?: WriteAck): void {
-    if (this.conn.closed || this.closed) return this.dropLater(ack);
+    if (!this.queueHeader(streamId, type, flags, NO_TAG, ack)) return;
+    this.bodies[this.bodyCount++] = data;
+    this.total += HEADER_LENGTH + data.byteLength;
+    this.schedule();
+  }
+
+  /** queueHeader queues a frame's header fields and its ack; false (the ack dropped later) when the connection is closed. */
+  private queueHeader(streamId: number, type: number, flags: number, tag: number, ack: WriteAck | undefined): boolean {
+    if (this.conn.closed || this.closed) {
+      this.dropLater(ack);
+      return false;
+    }
     if (ack) this.acks.push(ack);
     this.queuedFrames++;
     const h = this.headers;
@@ -102,11 +113,9 @@ export class FrameWriter {
     h[k] = streamId;
     h[k + 1] = type;
     h[k + 2] = flags;
-    h[k + 3] = NO_TAG;
+    h[k + 3] = tag;
     this.headerCount = k + 4;
-    this.bodies[this.bodyCount++] = data;
-    this.total += HEADER_LENGTH + data.byteLength;
-    this.schedule();
+    return true;
   }
 
   /**
@@ -116,16 +125,7 @@ export class FrameWriter {
    * caller has checked against its limit. `ack` as for push.
    */
   pushField(streamId: number, type: number, flags: number, prefix: Uint8Array, tag: number, payload: Uint8Array, ack?: WriteAck): void {
-    if (this.conn.closed || this.closed) return this.dropLater(ack);
-    if (ack) this.acks.push(ack);
-    this.queuedFrames++;
-    const h = this.headers;
-    const k = this.headerCount;
-    h[k] = streamId;
-    h[k + 1] = type;
-    h[k + 2] = flags;
-    h[k + 3] = payload.byteLength === 0 ? NO_TAG : tag;
-    this.headerCount = k + 4;
+    if (!this.queueHeader(streamId, type, flags, payload.byteLength === 0 ? NO_TAG : tag, ack)) return;
     this.bodies[this.bodyCount++] = prefix;
     if (payload.byteLength !== 0) this.bodies[this.bodyCount++] = payload;
     this.total += HEADER_LENGTH + fieldFrameSize(prefix, payload);
