@@ -115,6 +115,26 @@ function declarations(outDir, ext) {
 }
 
 /** buildConfigs returns the builds, writing into `outDir` (tests build into a scratch directory). */
+/**
+ * CHUNK_NAMES names a shared chunk after what it holds (the first module in
+ * this list that it contains), not after whichever module rollup meets first,
+ * so a stack trace through the core reads `chunks/core-….cjs`.
+ */
+const CHUNK_NAMES = [
+  ['src/client/client.ts', 'core'],
+  ['src/status/rpc-error.ts', 'status'],
+  ['src/codegen/generate.ts', 'codegen'],
+  ['src/codegen/load.ts', 'proto-loader'],
+  ['src/cli/proto-json.ts', 'proto-json'],
+];
+
+/** chunkName returns the descriptive name of a shared chunk. */
+function chunkName(chunk) {
+  const ids = chunk.moduleIds.map((id) => id.split('\\').join('/'));
+  for (const [file, name] of CHUNK_NAMES) if (ids.some((id) => id.endsWith(file))) return name;
+  return chunk.name;
+}
+
 export function buildConfigs(outDir = here('./dist')) {
   return [
     {
@@ -128,7 +148,7 @@ export function buildConfigs(outDir = here('./dist')) {
         interop: 'auto',
         sourcemap: true,
         entryFileNames: '[name].cjs',
-        chunkFileNames: 'chunks/[name]-[hash].cjs',
+        chunkFileNames: (chunk) => `chunks/${chunkName(chunk)}-[hash].cjs`,
         plugins: [esmWrappers()],
       },
     },
