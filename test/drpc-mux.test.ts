@@ -43,12 +43,17 @@ function registry(): MethodRegistry {
 
 async function setup(drpc: DrpcSessionOptions = {}, clientOptions: DrpcSessionOptions = {}) {
   const listener = new PipeListener();
-  let session: DrpcMuxServerSession | undefined;
+  const sessions: DrpcMuxServerSession[] = [];
   const reg = registry();
-  listener.onConnection((conn) => (session = new DrpcMuxServerSession(conn, reg, drpc)));
+  listener.onConnection((conn) => sessions.push(new DrpcMuxServerSession(conn, reg, drpc)));
   const client = (await connectDrpc(listener, { multiplex: true, drpc: clientOptions })) as DrpcMuxClientSession;
-  await sleep(5);
-  return { listener, client, server: () => session!, stop: async () => (client.close(), await listener.close()) };
+  /** accepted waits until the server has sessions for `n` connections. */
+  const accepted = async (n: number) => {
+    for (let i = 0; i < 1000 && sessions.length < n; i++) await sleep(2);
+    assert.is(sessions.length, n, 'connections accepted');
+  };
+  await accepted(1);
+  return { listener, client, accepted, server: () => sessions[sessions.length - 1]!, stop: async () => (client.close(), await listener.close()) };
 }
 
 /** StatusCounter is a listener that counts onStatus calls and keeps the codes. */
@@ -143,22 +148,36 @@ test('a handler that never reads holds the connection until the stall timeout; t
 
 test('unfinished packets over maxPendingBytes fail the stream holding the most; the connection keeps serving', async () => {
   const budget = 100 * 1024;
-  const { listener, server, stop } = await setup({ maxPendingBytes: budget });
+  const { listener, server, accepted, stop } = await setup({ maxPendingBytes: budget });
   const peer = await RawDrpcPeer.connect(listener);
+  await accepted(2);
   const big = new Uint8Array(10 * 1024).fill(9);
   // Stream 1 runs Hold and starts a message it never finishes; stream 3 starts an Invoke it never finishes.
   peer.send(frameBytes(PacketKind.Invoke, 1, 1, '/test.Mux/Hold'));
   peer.send(frameBytes(PacketKind.Message, 1, 2, big, { done: false }), frameBytes(PacketKind.Message, 1, 2, big, { done: false }));
   peer.send(frameBytes(PacketKind.Invoke, 3, 1, big, { done: false }));
-  await sleep(20);
+  for (let i = 0; i < 1000 && server().framesReceived < 4; i++) await sleep(2);
+  assert.is(server().framesReceived, 4);
+  await sleep(2);
   assert.is(server().activeCalls, 1, 'both streams are within the budget so far');
   assert.is(peer.frames.length, 0);
-  /** feed sends unfinished frames on a stream until the server refuses it; returns the bytes it took. */
+  /**
+   * feed sends unfinished frames on a stream, one at a time, each once the server has taken the one before (so the
+   * count is what the server held, however late its refusal reaches the peer), until the server refuses the stream;
+   * returns the bytes the server took.
+   */
   const feed = async (kind: PacketKind, id: number, messageId: number, sent: number): Promise<number> => {
-    for (let i = 0; i < 40 && !peer.frames.some((f) => f.kind === PacketKind.Error && f.streamId === id); i++) {
+    const refused = () => peer.frames.some((f) => f.kind === PacketKind.Error && f.streamId === id);
+    for (let i = 0; i < 40 && !refused(); i++) {
+      const before = server().framesReceived;
+      const written = server().writeStats.packets;
       peer.send(frameBytes(kind, id, messageId, big, { done: false }));
       sent += big.length;
-      await sleep(2);
+      for (let w = 0; w < 500 && server().framesReceived === before; w++) await sleep(2);
+      assert.ok(server().framesReceived > before, 'the server took the frame');
+      await sleep(2); // a refusal is written at the end of the turn that took the frame
+      // The server writes nothing on these streams but their refusal: once it wrote, wait for it to reach the peer.
+      if (server().writeStats.packets > written) break;
     }
     const err = await peer.waitFor((f) => f.kind === PacketKind.Error && f.streamId === id);
     assert.match(dec.decode(err.data), /unfinished messages on this connection exceed maxPendingBytes \(102400 bytes\)/);
