@@ -47,6 +47,8 @@ export interface Conn {
   writev(chunks: readonly Uint8Array[]): boolean;
   /** bufferedWriteBytes is the number of written bytes the transport still holds (not yet taken by the peer or the kernel). */
   readonly bufferedWriteBytes: number;
+  /** whenBelow runs `cb` once, on a later tick, when the written bytes the transport holds drop below `bytes` (replacing an earlier watch); optional. */
+  whenBelow?(bytes: number, cb: () => void): void;
   /** pause stops delivering data (the peer then meets the transport's own backpressure); idempotent. */
   pause(): void;
   /** resume delivers data again after pause(); idempotent. */

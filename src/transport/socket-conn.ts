@@ -13,6 +13,10 @@ import type { Conn, ConnHandler, PeerCertificate } from './conn.js';
 // is at most WRITEV_SMALL_AVG bytes and the total at most WRITEV_CONCAT_MAX.
 const WRITEV_SMALL_AVG = 128;
 const WRITEV_CONCAT_MAX = 64 * 1024;
+// WRITEV_HOLD_MIN is the chunk size from which writev reports bytes still held by the socket (see writev).
+const WRITEV_HOLD_MIN = 16 * 1024;
+// WRITE_SLICE is the largest single write a large writev chunk is cut into (views of it, not copies).
+const WRITE_SLICE = 256 * 1024;
 
 /**
  * SocketConn is a Conn over a connected node:net socket (TCP or unix). Data is
@@ -41,6 +45,22 @@ export class SocketConn implements Conn {
   private socketClosed = false;
   private notified = false;
   private readPaused = false;
+  // Set when writev returned false only because the socket still holds part of its chunks (not over the high-water mark): onDrain is owed once it has taken them.
+  private drainOwed = false;
+  // A whenBelow() watch: its threshold and callback (checked as writes complete).
+  private below = 0;
+  private belowCb: (() => void) | undefined = undefined;
+  private readonly afterWrite = (): void => {
+    const held = this.socket.writableLength;
+    if (this.belowCb !== undefined && held < this.below) {
+      const cb = this.belowCb;
+      this.belowCb = undefined;
+      if (!this.destroyed) cb();
+    }
+    if (!this.drainOwed || held !== 0) return;
+    this.drainOwed = false;
+    this.emitDrain();
+  };
 
   /** constructor wraps a connected socket; the socket must not be read by anyone else. */
   constructor(socket: Socket, kind: 'tcp' | 'unix', localAddress: string, remoteAddress: string, peerCertificate?: PeerCertificate) {
@@ -81,27 +101,47 @@ export class SocketConn implements Conn {
       }
     });
     s.on('drain', () => {
-      if (this.destroyed || handler.onDrain === undefined) return;
-      try {
-        handler.onDrain();
-      } catch (err) {
-        this.destroy(err instanceof Error ? err : new Error(String(err)));
-      }
+      this.drainOwed = false;
+      this.emitDrain();
     });
     if (!this.readPaused) s.resume();
+  }
+
+  private emitDrain(): void {
+    const handler = this.handler;
+    if (this.destroyed || handler?.onDrain === undefined) return;
+    try {
+      handler.onDrain();
+    } catch (err) {
+      this.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** write queues a chunk (ownership passes to the socket); false means wait for onDrain. */
   write(data: Uint8Array): boolean {
     if (this.ending || this.destroyed || this.socketClosed) return false;
-    return this.socket.write(data);
+    if (this.drainOwed) return this.socket.write(data, this.afterWrite) && false;
+    return this.belowCb !== undefined ? this.socket.write(data, this.afterWrite) : this.socket.write(data);
   }
 
-  /** writev queues several chunks as one write; false means wait for onDrain. */
+  /** whenBelow runs `cb` once, on a later tick, when the socket holds fewer than `bytes` written bytes (not at all once destroyed). */
+  whenBelow(bytes: number, cb: () => void): void {
+    this.below = bytes;
+    this.belowCb = cb;
+    if (this.socket.writableLength < bytes) process.nextTick(this.afterWrite);
+  }
+
+  /**
+   * writev queues several chunks as one write; false means wait for onDrain.
+   * Chunks of at least WRITEV_HOLD_MIN bytes are taken as they are (no copy)
+   * and are the writer's to reuse only once the socket has sent them: when
+   * such a writev leaves bytes in the socket it returns false even under the
+   * high-water mark, and onDrain follows once the socket holds nothing.
+   */
   writev(chunks: readonly Uint8Array[]): boolean {
     if (this.ending || this.destroyed || this.socketClosed) return false;
     const n = chunks.length;
-    if (n === 1) return this.socket.write(chunks[0]!);
+    if (n === 1) return this.write(chunks[0]!);
     let total = 0;
     for (let i = 0; i < n; i++) total += chunks[i]!.byteLength;
     if (total === 0) return !this.socket.writableNeedDrain;
@@ -111,13 +151,35 @@ export class SocketConn implements Conn {
         buf.set(chunks[i]!, off);
         off += chunks[i]!.byteLength;
       }
-      return this.socket.write(buf);
+      return this.write(buf);
     }
     const s = this.socket;
-    s.cork();
+    const after = this.afterWrite;
+    let large = false;
     let ok = true;
-    for (let i = 0; i < n; i++) ok = s.write(chunks[i]!);
+    const small = this.drainOwed || this.belowCb !== undefined ? after : undefined;
+    s.cork();
+    for (let i = 0; i < n; i++) {
+      const c = chunks[i]!;
+      if (c.byteLength < WRITEV_HOLD_MIN) {
+        ok = s.write(c, small);
+        continue;
+      }
+      // A large chunk: its first slice joins the corked writev, the rest go as slice-sized writes (views, no
+      // copy) that complete one by one, so bufferedWriteBytes and whenBelow follow the peer's progress.
+      large = true;
+      const len = c.byteLength;
+      ok = s.write(len <= WRITE_SLICE ? c : c.subarray(0, WRITE_SLICE), after);
+      if (len <= WRITE_SLICE) continue;
+      s.uncork();
+      for (let at = WRITE_SLICE; at < len; at += WRITE_SLICE) ok = s.write(c.subarray(at, Math.min(len, at + WRITE_SLICE)), after);
+      s.cork();
+    }
     s.uncork();
+    if (ok && (large || this.drainOwed) && s.writableLength !== 0) {
+      this.drainOwed = true;
+      return false;
+    }
     return ok;
   }
 

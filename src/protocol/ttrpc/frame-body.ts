@@ -26,6 +26,16 @@ const VIEW_MIN = 4096;
 /** SMALL_VIEWS is how many pieces of any length may stay views (their chunk at most twice their size). */
 const SMALL_VIEWS = 4;
 
+/** uninitialized allocates `n` bytes without zero-filling them (every byte is written before the body is delivered), as a plain Uint8Array. */
+function uninitialized(n: number): Uint8Array {
+  if (n <= UNPOOLED_MIN) return new Uint8Array(n);
+  const b = Buffer.allocUnsafe(n); // above Buffer.poolSize / 2: its own backing store, never a pool slice
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/** UNPOOLED_MIN is the size up to which a body is allocated zero-filled (Buffer.allocUnsafe could hand out a slice of its shared pool). */
+const UNPOOLED_MIN = 8192;
+
 /** PartialBody accumulates the pieces of one frame body of a known length. */
 export class PartialBody {
   private length = 0;
@@ -84,7 +94,7 @@ export class PartialBody {
       out = buffer;
       out.set(piece, this.fill);
     } else {
-      out = new Uint8Array(this.length);
+      out = uninitialized(this.length);
       let at = 0;
       for (const part of this.parts) {
         out.set(part, at);

@@ -36,6 +36,9 @@ export function fieldFrameSize(prefix: Uint8Array, payload: Uint8Array): number 
 /** DEFAULT_WRITE_BUFFER_SIZE is how many bytes a turn's frames may pile up before they are written without waiting for the turn to end. */
 export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
 
+/** NOCOPY_MIN_BYTES is the smallest payload a socket writer hands to the connection as it is (its own chunk of a writev) instead of copying it into the write buffer. */
+export const NOCOPY_MIN_BYTES = 32 * 1024;
+
 /**
  * FrameWriter coalesces the frames a session produces during one turn into
  * socket writes: frames are queued, and one deferred flush copies them into
@@ -49,6 +52,16 @@ export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
  * one length-delimited field (pushField), which is how a ttrpc Request or
  * Response envelope whose last field is the payload gets written without
  * being encoded into an intermediate array first.
+ *
+ * No copy of large payloads: on a socket (kind tcp or unix), a frame's data
+ * or field payload of at least NOCOPY_MIN_BYTES is not copied into the write
+ * buffer: the buffer holds the headers, prefixes and small frames, and the
+ * large payloads go out as their own chunks of one writev, in order. The
+ * connection then owns them (the socket holds them until sent), so a caller
+ * must not modify a payload after pushing it; its acknowledgement waits until
+ * the socket has taken every byte (SocketConn.writev reports a partly
+ * written large chunk as over the high-water mark). The in-memory pipe, which
+ * hands chunks to the peer as they are, always gets copies.
  */
 export class FrameWriter {
   // Per frame: stream id, type, flags, field tag (NO_TAG: `bodies` holds the whole data).
@@ -60,6 +73,9 @@ export class FrameWriter {
   private bodies: Uint8Array[] = [];
   private bodyCount = 0;
   private total = 0;
+  // Bytes of `total` that are large payloads written as their own chunks (not copied).
+  private nocopyTotal = 0;
+  private readonly nocopyMin: number;
   private scheduled = false;
   private acks: WriteAck[] = [];
   private blockedAcks: WriteAck[] = [];
@@ -68,7 +84,7 @@ export class FrameWriter {
   // Set while the connection holds more than maxPendingWriteBytes unwritten (reported through onBlocked).
   private blocked = false;
   private closed = false;
-  /** onBlocked is told when the connection starts (true) and stops (false) holding more than maxPendingWriteBytes that the peer has not read. */
+  /** onBlocked is told when the connection starts holding more than maxPendingWriteBytes that the peer has not read (true) and when that is back under half of it, or drained without Conn.whenBelow (false). */
   onBlocked: ((blocked: boolean) => void) | undefined = undefined;
   /** maxPendingWriteBytes is the unwritten output above which onBlocked(true) is reported. */
   maxPendingWriteBytes = Infinity;
@@ -80,13 +96,20 @@ export class FrameWriter {
   queuedFrames = 0;
   /** handedFrames counts frames passed to conn.write (frames queued in order: sequence numbers below it reached the connection). */
   handedFrames = 0;
+  /** nocopyPayloads counts payloads handed to the connection as their own chunks, without a copy. */
+  nocopyPayloads = 0;
+  /** copiedBytes counts the bytes copied into write buffers (headers, prefixes, small payloads). */
+  copiedBytes = 0;
 
-  /** constructor binds the writer to a connection. */
+  /** constructor binds the writer to a connection; `nocopyMin` overrides NOCOPY_MIN_BYTES (Infinity: always copy; the pipe always copies). */
   constructor(
     private readonly conn: Conn,
     private readonly defer: Defer = defaultDefer,
     private readonly writeBufferSize: number = DEFAULT_WRITE_BUFFER_SIZE,
-  ) {}
+    nocopyMin: number = NOCOPY_MIN_BYTES,
+  ) {
+    this.nocopyMin = conn.kind === 'pipe' ? Infinity : Math.max(1, nocopyMin);
+  }
 
   /**
    * push queues one frame; the caller has checked its size limit. `ack` runs
@@ -97,6 +120,7 @@ export class FrameWriter {
     if (!this.queueHeader(streamId, type, flags, NO_TAG, ack)) return;
     this.bodies[this.bodyCount++] = data;
     this.total += HEADER_LENGTH + data.byteLength;
+    if (data.byteLength >= this.nocopyMin) this.nocopyTotal += data.byteLength;
     this.schedule();
   }
 
@@ -129,6 +153,7 @@ export class FrameWriter {
     this.bodies[this.bodyCount++] = prefix;
     if (payload.byteLength !== 0) this.bodies[this.bodyCount++] = payload;
     this.total += HEADER_LENGTH + fieldFrameSize(prefix, payload);
+    if (payload.byteLength >= this.nocopyMin) this.nocopyTotal += payload.byteLength;
     this.schedule();
   }
 
@@ -173,6 +198,7 @@ export class FrameWriter {
     this.bodies = [];
     this.bodyCount = 0;
     this.total = 0;
+    this.nocopyTotal = 0;
     const acks = this.blockedAcks.concat(this.acks);
     this.blockedAcks = [];
     this.acks = [];
@@ -189,37 +215,52 @@ export class FrameWriter {
     }
   }
 
-  /** writeOut writes the queued frames as one buffer (acknowledgements wait for flushNow). */
+  /** writeOut writes the queued frames: one buffer, or a writev of buffer pieces and large payloads (acknowledgements wait for flushNow). */
   private writeOut(): void {
     const headers = this.headers;
     const n = this.headerCount >> 2;
     if (n === 0) return;
     const bodies = this.bodies;
-    const out = Buffer.allocUnsafe(this.total);
+    const min = this.nocopyMin;
+    const size = this.total - this.nocopyTotal;
+    const out = Buffer.allocUnsafe(size);
+    // Chunks for a writev, when a large payload was left out of `out`; `from` is where the current piece of `out` starts.
+    let chunks: Uint8Array[] | null = null;
+    let from = 0;
     let off = 0;
     for (let i = 0, b = 0; i < n; i++) {
       const h = i << 2;
       const tag = headers[h + 3]!;
       const first = bodies[b++]!;
+      let payload: Uint8Array;
       if (tag === NO_TAG) {
         writeHeader(out, off, first.byteLength, headers[h]!, headers[h + 1]!, headers[h + 2]!, 0xffffffff);
         off += HEADER_LENGTH;
-        out.set(first, off);
-        off += first.byteLength;
+        payload = first;
+      } else {
+        payload = bodies[b++]!;
+        writeHeader(out, off, fieldFrameSize(first, payload), headers[h]!, headers[h + 1]!, headers[h + 2]!, 0xffffffff);
+        off += HEADER_LENGTH;
+        if (first.byteLength !== 0) {
+          out.set(first, off);
+          off += first.byteLength;
+        }
+        out[off++] = tag;
+        off = writeVarint32(out, off, payload.byteLength);
+      }
+      if (payload.byteLength < min) {
+        out.set(payload, off);
+        off += payload.byteLength;
         continue;
       }
-      const payload = bodies[b++]!;
-      writeHeader(out, off, fieldFrameSize(first, payload), headers[h]!, headers[h + 1]!, headers[h + 2]!, 0xffffffff);
-      off += HEADER_LENGTH;
-      if (first.byteLength !== 0) {
-        out.set(first, off);
-        off += first.byteLength;
-      }
-      out[off++] = tag;
-      off = writeVarint32(out, off, payload.byteLength);
-      out.set(payload, off);
-      off += payload.byteLength;
+      chunks ??= [];
+      if (off > from) chunks.push(out.subarray(from, off));
+      chunks.push(payload);
+      from = off;
+      this.nocopyPayloads++;
     }
+    this.copiedBytes += size;
+    this.nocopyTotal = 0;
     this.headerCount = 0;
     const nb = this.bodyCount;
     this.bodyCount = 0;
@@ -233,22 +274,30 @@ export class FrameWriter {
     this.writes++;
     if (this.conn.closed) return;
     this.handedFrames = this.queuedFrames;
-    if (!this.conn.write(out)) {
+    if (chunks !== null && off > from) chunks.push(out.subarray(from, off));
+    const ok = chunks === null ? this.conn.write(out) : chunks.length === 1 ? this.conn.write(chunks[0]!) : this.conn.writev(chunks);
+    if (!ok) {
       this.overHighWater = true;
       if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {
         this.blocked = true;
         this.onBlocked(true);
+        // Unblock once the peer has taken half of it (or, without whenBelow, once the output drained).
+        this.conn.whenBelow?.(this.maxPendingWriteBytes / 2, this.unblock);
       }
     }
   }
 
+  // unblock reports that the output went back under the limit (from whenBelow or drained).
+  private readonly unblock = (): void => {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.onBlocked?.(false);
+  };
+
   /** drained releases the acks held back while the connection was over its high-water mark. */
   drained(): void {
     this.overHighWater = false;
-    if (this.blocked) {
-      this.blocked = false;
-      this.onBlocked?.(false);
-    }
+    this.unblock();
     const acks = this.blockedAcks;
     this.blockedAcks = [];
     for (const a of acks) runAck(a);
