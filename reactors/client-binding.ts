@@ -1,60 +1,36 @@
-import { type CallListener, type ClientCall, SEND_LAST } from '../src/call/call.js';
+import { type CallListener, type ClientCall, SEND_LAST, SEND_MORE } from '../src/call/call.js';
 import type { MethodDescriptor } from '../src/call/method.js';
-import type { CallQueue } from '../src/scheduler/call-queue.js';
+import type { CallFailureTarget, CallQueue, CodedReactions } from '../src/scheduler/call-queue.js';
 import { Code } from '../src/status/code.js';
 import { type Status, status } from '../src/status/status.js';
+import { BindingState } from './binding-state.js';
+import type { ClientCallEnd, ClientOps, ClientReactions, WriteOptions } from './client-ops.js';
 import { ReactorMisuseError } from './misuse.js';
 
-/** ClientCallEnd is told around the reactor's onDone: beforeDone first, afterDone once onDone returned or threw. @internal */
-export interface ClientCallEnd {
-  /** beforeDone runs just before onDone. */
-  beforeDone?(): void;
-  /** afterDone runs once onDone returned or threw. */
-  afterDone(): void;
-}
+export type { ClientCallEnd, ClientOps, ClientReactions, WriteOptions } from './client-ops.js';
 
-/** ClientReactions are the reactions a client binding drives (every client reactor has them all, most as no-ops). */
-export interface ClientReactions<Res> {
-  /** onReadInitialMetadataDone runs once the server's first response (message or status) arrived. */
-  onReadInitialMetadataDone(ok: boolean): void;
-  /** onReadDone completes startRead: ok with a message, or false when no more will come. */
-  onReadDone(ok: boolean, response: Res | undefined): void;
-  /** onWriteDone completes startWrite/startWriteLast. */
-  onWriteDone(ok: boolean): void;
-  /** onWritesDoneDone completes startWritesDone. */
-  onWritesDoneDone(ok: boolean): void;
-  /** onDone runs exactly once, last. */
-  onDone(status: Status, response: Res | undefined): void;
-}
+// Reaction codes (queued with pushCode; their data lives in the binding's fields). Codes below OP_LIMIT complete an outstanding operation.
+const R_METADATA = 1;
+const R_READ = 2;
+const R_READ_END = 3;
+const R_WRITE = 4;
+const R_WRITES_DONE = 5;
+const OP_LIMIT = 6;
+const R_NOOP = 6;
+const R_DONE = 7;
 
-/** WriteOptions qualify one startWrite. */
-export interface WriteOptions {
-  /** last makes this the final write (as startWriteLast). */
-  last?: boolean;
-}
-
-type Ack = 'internal' | 'user';
-
-// The shared empty acknowledgement list; never pushed to (ack() allocates a list first).
-const NO_ACKS: Ack[] = [];
-
-/** ClientOps are the operations a reactor forwards to its binding (method syntax keeps them assignable across message types). @internal */
-export interface ClientOps {
-  /** startCall starts the call. */
-  startCall(): void;
-  /** startRead asks for one response. */
-  startRead(): void;
-  /** startWrite sends one request. */
-  startWrite(request: unknown, options?: WriteOptions): void;
-  /** startWritesDone half-closes. */
-  startWritesDone(): void;
-  /** addHolds adds holds. */
-  addHolds(n: number): void;
-  /** removeHold removes one hold. */
-  removeHold(): void;
-  /** tryCancel cancels the call. */
-  tryCancel(): void;
-}
+// Flags (BindingState bits).
+const STARTED = 1 << 0;
+const DONE_QUEUED = 1 << 1;
+const READING = 1 << 2;
+const WRITING = 1 << 3;
+const WRITES_DONE = 1 << 4;
+const READ_ENDED = 1 << 5;
+const METADATA_SEEN = 1 << 6;
+const WRITES_DONE_OK = 1 << 7;
+const METADATA_OK = 1 << 8;
+const UNARY_READ = 1 << 9;
+const CANCEL_REQUESTED = 1 << 10;
 
 /**
  * ClientBinding is the state machine behind every client reactor: it turns
@@ -63,25 +39,15 @@ export interface ClientOps {
  * outstanding until it has run, so onDone comes only after the status is
  * known, every started operation's reaction ran and all holds are removed.
  */
-export class ClientBinding<Req, Res> implements CallListener, ClientOps {
-  private started = false;
-  private doneQueued = false;
+export class ClientBinding<Req, Res> extends BindingState implements CallListener, ClientOps, CodedReactions, CallFailureTarget {
   private statusValue: Status | undefined;
   private failure: Status | undefined;
   private outstanding = 0;
   private holds = 0;
-  private reading = false;
-  private writing = false;
-  private writesDone = false;
-  private readEnded = false;
-  private metadataSeen = false;
   // Operations issued before the call is started/attached; allocated only when there is one.
   private backlog: Array<() => void> | undefined = undefined;
-  // Write acknowledgements expected, in order; the shared empty list until the first write (a literal then holds exactly one element: push() on an empty list reserves 17).
-  private acks: Ack[] = NO_ACKS;
+  // The data of queued reactions: at most one of each kind is queued at a time (one read, one write, one writes-done, one metadata).
   private response: Res | undefined;
-  private unaryRead = false;
-  private cancelRequested = false;
   private writesDoneAfterWrite: boolean | undefined;
   /** skipMetadata: the reactor keeps the base class's no-op onReadInitialMetadataDone, so that reaction is not queued. */
   private readonly skipMetadata: boolean;
@@ -102,21 +68,22 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     private readonly end?: ClientCallEnd,
     noopMetadata?: (ok: boolean) => void,
   ) {
+    super();
     this.skipMetadata = noopMetadata !== undefined && reactor.onReadInitialMetadataDone === noopMetadata;
-    queue.onError((e) => this.reactionFailed(e));
+    queue.onErrorTarget(this);
   }
 
   /** startCall starts the call and releases operations issued before it. */
   startCall(): void {
-    if (this.started) throw new ReactorMisuseError('startCall called twice');
-    this.started = true;
+    if (this.is(STARTED)) throw new ReactorMisuseError('startCall called twice');
+    this.raise(STARTED);
     // A tryCancel before startCall cancels before anything is written.
-    if (this.cancelRequested) this.call.cancel(status(Code.CANCELLED, 'cancelled by the client'));
+    if (this.is(CANCEL_REQUESTED)) this.call.cancel(status(Code.CANCELLED, 'cancelled by the client'));
     this.call.start(this);
     const kind = this.streamed ? 'bidi' : this.method.kind;
     if (kind === 'unary' || kind === 'server_stream') this.sendRequest();
     if (kind === 'unary' || kind === 'client_stream') {
-      this.unaryRead = true;
+      this.raise(UNARY_READ);
       this.call.request(1);
     }
     // Operations issued before startCall run now, in order (even when the call already failed: they complete with ok=false).
@@ -132,64 +99,69 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     } catch (e) {
       return this.call.cancel(status(Code.INTERNAL, `failed to serialize request: ${(e as Error).message}`));
     }
-    this.ack('internal');
+    this.pushAck(false);
     this.call.send(bytes, SEND_LAST);
   }
 
   /** startRead asks for one response; onReadDone follows. */
   startRead(): void {
     this.checkLive('startRead');
-    if (this.reading) throw new ReactorMisuseError('startRead while a read is outstanding');
-    this.reading = true;
+    if (this.is(READING)) throw new ReactorMisuseError('startRead while a read is outstanding');
+    this.raise(READING);
     this.outstanding++;
-    this.whenStarted(() => {
-      if (!this.readEnded) return this.call.request(1);
-      this.push(() => {
-        this.reading = false;
-        this.reactor.onReadDone(false, undefined);
-      }, 'onReadDone', true);
-    });
+    if (this.is(STARTED)) this.requestRead();
+    else this.whenStarted(() => this.requestRead());
+  }
+
+  private requestRead(): void {
+    if (!this.is(READ_ENDED)) return this.call.request(1);
+    this.pushCode(R_READ_END, 'onReadDone');
   }
 
   /** startWrite sends one request; onWriteDone follows. */
   startWrite(request: Req, options?: WriteOptions): void {
     this.checkLive('startWrite');
-    if (this.writesDone) throw new ReactorMisuseError('startWrite after startWritesDone or startWriteLast');
-    if (this.writing) throw new ReactorMisuseError('startWrite while a write is outstanding');
+    if (this.is(WRITES_DONE)) throw new ReactorMisuseError('startWrite after startWritesDone or startWriteLast');
+    if (this.is(WRITING)) throw new ReactorMisuseError('startWrite while a write is outstanding');
     let bytes: Uint8Array;
     try {
       bytes = this.method.serializeRequest(request);
     } catch (e) {
       throw new ReactorMisuseError(`startWrite: cannot serialize the request: ${(e as Error).message}`);
     }
-    this.writing = true;
+    this.raise(WRITING);
     this.outstanding++;
-    if (options?.last) this.writesDone = true;
-    this.whenStarted(() => {
-      if (this.statusValue) return this.completeWrite(false);
-      this.ack('user');
-      this.call.send(bytes, { last: options?.last === true });
-    });
+    const last = options?.last === true;
+    if (last) this.raise(WRITES_DONE);
+    if (this.is(STARTED)) this.sendWrite(bytes, last);
+    else this.whenStarted(() => this.sendWrite(bytes, last));
+  }
+
+  private sendWrite(bytes: Uint8Array, last: boolean): void {
+    if (this.statusValue) return this.completeWrite(false);
+    this.pushAck(true);
+    this.call.send(bytes, last ? SEND_LAST : SEND_MORE);
   }
 
   /** startWritesDone half-closes the call; onWritesDoneDone follows. */
   startWritesDone(): void {
     this.checkLive('startWritesDone');
-    if (this.writesDone) throw new ReactorMisuseError('startWritesDone called twice or after startWriteLast');
-    this.writesDone = true;
+    if (this.is(WRITES_DONE)) throw new ReactorMisuseError('startWritesDone called twice or after startWriteLast');
+    this.raise(WRITES_DONE);
     this.outstanding++;
     this.whenStarted(() => {
       const ok = this.statusValue === undefined;
       if (ok) this.call.closeSend();
       // The close goes out after the write in flight, so its completion comes after that write's.
-      if (this.acks.includes('user')) this.writesDoneAfterWrite = ok;
+      if (this.userAckPending) this.writesDoneAfterWrite = ok;
       else this.completeWritesDone(ok);
     });
   }
 
   private completeWritesDone(ok: boolean): void {
     this.writesDoneAfterWrite = undefined;
-    this.push(() => this.reactor.onWritesDoneDone(ok), 'onWritesDoneDone', true);
+    this.put(WRITES_DONE_OK, ok);
+    this.pushCode(R_WRITES_DONE, 'onWritesDoneDone');
   }
 
   /** addHolds delays onDone until as many removeHold calls. */
@@ -203,50 +175,54 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
   removeHold(): void {
     if (this.holds === 0) throw new ReactorMisuseError('removeHold without a matching addHold');
     this.holds--;
-    if (this.started) this.push(() => undefined, 'removeHold');
+    if (this.is(STARTED)) this.pushCode(R_NOOP, 'removeHold');
   }
 
   /** tryCancel cancels the call (CANCELLED); reactions still run and onDone follows. Before startCall it takes effect at startCall. */
   tryCancel(): void {
-    if (!this.started) this.cancelRequested = true;
+    if (!this.is(STARTED)) this.raise(CANCEL_REQUESTED);
     else if (!this.statusValue) this.call.cancel(status(Code.CANCELLED, 'cancelled by the client'));
     else if (this.call.unread > 0) {
       // The status is in but responses are still unread: drop them so onDone can follow.
       this.call.skipUnread();
-      this.push(() => undefined, 'skipUnread');
+      this.pushCode(R_NOOP, 'skipUnread');
     }
   }
 
   /** onMessage implements CallListener. */
   onMessage(message: Uint8Array | null): void {
     this.noteMetadata(message !== null);
-    if (this.unaryRead) {
-      this.unaryRead = false;
-      if (message) this.push(() => (this.response = this.decode(message)), 'response');
+    if (this.is(UNARY_READ)) {
+      // The unary response is decoded as it arrives (as the promise API does): no reaction of its own.
+      this.lower(UNARY_READ);
+      if (message) this.response = this.decode(message);
       return;
     }
-    if (message === null) this.readEnded = true;
-    this.push(() => {
-      this.reading = false;
-      if (message === null) return this.reactor.onReadDone(false, undefined);
-      const value = this.decode(message);
-      if (value === undefined && this.failure) return this.reactor.onReadDone(false, undefined);
-      this.reactor.onReadDone(true, value);
-    }, 'onReadDone', true);
+    if (message === null) {
+      this.raise(READ_ENDED);
+      return this.pushCode(R_READ_END, 'onReadDone');
+    }
+    this.queueRead(message);
+    this.pushCode(R_READ, 'onReadDone');
+  }
+
+  private readDone(): void {
+    this.lower(READING);
+    const message = this.takeRead();
+    const value = this.decode(message);
+    if (value === undefined && this.failure) return this.reactor.onReadDone(false, undefined);
+    this.reactor.onReadDone(true, value);
   }
 
   /** onWritable implements CallListener. */
   onWritable(ok: boolean): void {
-    const ack = this.acks.shift();
-    if (ack === 'user') this.completeWrite(ok);
+    if (this.shiftAck()) this.completeWrite(ok);
   }
 
   private completeWrite(ok: boolean): void {
-    this.push(() => {
-      this.writing = false;
-      this.reactor.onWriteDone(ok);
-    }, 'onWriteDone', true);
-    if (this.writesDoneAfterWrite !== undefined && !this.acks.includes('user')) this.completeWritesDone(this.writesDoneAfterWrite && ok);
+    this.queueWriteOk(ok);
+    this.pushCode(R_WRITE, 'onWriteDone');
+    if (this.writesDoneAfterWrite !== undefined && !this.userAckPending) this.completeWritesDone(this.writesDoneAfterWrite && ok);
   }
 
   /** onStatus implements CallListener. */
@@ -254,17 +230,19 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     this.noteMetadata(false, s);
     this.statusValue = s;
     // Writes the session will never acknowledge now complete with ok=false.
-    while (this.acks.length) if (this.acks.shift() === 'user') this.completeWrite(false);
-    this.push(() => undefined, 'status');
+    while (this.acksPending) if (this.shiftAck()) this.completeWrite(false);
+    // Nothing outstanding: onDone can be queued now (after every reaction queued so far); else the last one queues it.
+    this.maybeDone();
   }
 
   private noteMetadata(message: boolean, s?: Status): void {
-    if (this.metadataSeen) return;
-    this.metadataSeen = true;
+    if (this.is(METADATA_SEEN)) return;
+    this.raise(METADATA_SEEN);
     if (this.skipMetadata) return;
     const ok = message || (s !== undefined && s.code === Code.OK);
     this.outstanding++;
-    this.push(() => this.reactor.onReadInitialMetadataDone(ok), 'onReadInitialMetadataDone', true);
+    this.put(METADATA_OK, ok);
+    this.pushCode(R_METADATA, 'onReadInitialMetadataDone');
   }
 
   private decode(message: Uint8Array): Res | undefined {
@@ -277,57 +255,71 @@ export class ClientBinding<Req, Res> implements CallListener, ClientOps {
     }
   }
 
-  /** push queues a reaction; `op` ones complete an outstanding operation; every one re-checks for onDone. */
-  private push(run: () => void, label: string, op = false): void {
-    if (this.doneQueued) return;
-    this.queue.push(() => {
-      try {
-        run();
-      } finally {
-        if (op) this.outstanding--;
-        this.maybeDone();
+  /** pushCode queues a coded reaction (codes below OP_LIMIT complete an outstanding operation); every one re-checks for onDone. */
+  private pushCode(code: number, label: string): void {
+    if (this.is(DONE_QUEUED)) return;
+    this.queue.pushCode(this, code, label);
+  }
+
+  /** react runs one queued reaction (CodedReactions). @internal */
+  react(code: number): void {
+    if (code === R_DONE) return this.runDone();
+    try {
+      switch (code) {
+        case R_METADATA:
+          return this.reactor.onReadInitialMetadataDone(this.is(METADATA_OK));
+        case R_READ:
+          return this.readDone();
+        case R_READ_END:
+          this.lower(READING);
+          return this.reactor.onReadDone(false, undefined);
+        case R_WRITE:
+          this.lower(WRITING);
+          return this.reactor.onWriteDone(this.takeWriteOk());
+        case R_WRITES_DONE:
+          return this.reactor.onWritesDoneDone(this.is(WRITES_DONE_OK));
       }
-    }, label);
+    } finally {
+      if (code < OP_LIMIT) this.outstanding--;
+      this.maybeDone();
+    }
   }
 
 
   private maybeDone(): void {
     // Responses the server sent before its status stay readable: onDone waits until they were read (or tryCancel dropped them).
-    if (this.doneQueued || !this.statusValue || this.outstanding > 0 || this.holds > 0 || this.call.unread > 0) return;
-    this.doneQueued = true;
+    if (this.is(DONE_QUEUED) || !this.statusValue || this.outstanding > 0 || this.holds > 0 || this.call.unread > 0) return;
+    this.raise(DONE_QUEUED);
     // The status is read when onDone runs: a reaction that throws after onDone was queued still fails the call (the scheduler runs the error handler first).
-    this.queue.pushFinal(() => {
-      const s = this.failure ?? this.statusValue!;
-      const end = this.end;
-      if (end === undefined) return this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
-      end.beforeDone?.();
-      try {
-        this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
-      } finally {
-        end.afterDone();
-      }
-    }, 'onDone');
+    this.queue.pushFinalCode(this, R_DONE, 'onDone');
   }
 
-  private reactionFailed(e: unknown): void {
+  private runDone(): void {
+    const s = this.failure ?? this.statusValue!;
+    const end = this.end;
+    if (end === undefined) return this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
+    end.beforeDone?.();
+    try {
+      this.reactor.onDone(s, s.code === Code.OK ? this.response : undefined);
+    } finally {
+      end.afterDone();
+    }
+  }
+
+  /** reactionFailed is the call queue's error handler (CallFailureTarget): it fails the call with INTERNAL. @internal */
+  reactionFailed(e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
     this.failure ??= status(Code.INTERNAL, `reaction threw: ${msg}`);
-    if (this.started && !this.statusValue) this.call.cancel(this.failure);
-  }
-
-  /** ack records a frame acknowledgement to expect (see acks). */
-  private ack(a: Ack): void {
-    if (this.acks === NO_ACKS) this.acks = [a];
-    else this.acks.push(a);
+    if (this.is(STARTED) && !this.statusValue) this.call.cancel(this.failure);
   }
 
   private whenStarted(op: () => void): void {
-    if (this.started) op();
+    if (this.is(STARTED)) op();
     else if (this.backlog === undefined) this.backlog = [op];
     else this.backlog.push(op);
   }
 
   private checkLive(op: string): void {
-    if (this.doneQueued) throw new ReactorMisuseError(`${op} after onDone`);
+    if (this.is(DONE_QUEUED)) throw new ReactorMisuseError(`${op} after onDone`);
   }
 }

@@ -23,6 +23,9 @@ export interface SendOptions {
 /** SEND_LAST is the shared `{ last: true }` of per-call paths (no options object per call); callees only read it. */
 export const SEND_LAST: SendOptions = Object.freeze({ last: true });
 
+/** SEND_MORE is the shared `{ last: false }` (a message that is not the last). */
+export const SEND_MORE: SendOptions = Object.freeze({ last: false });
+
 /**
  * CallListener receives the events of one call, in order. The session calls
  * these synchronously as frames arrive; the scheduler layer above queues them

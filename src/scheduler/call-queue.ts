@@ -1,7 +1,23 @@
+/**
+ * CodedReactions runs reactions queued as small integer codes (pushCode):
+ * the reaction's data lives in the target, so queueing one allocates
+ * nothing. @internal
+ */
+export interface CodedReactions {
+  /** react runs the reaction `code`. */
+  react(code: number): void;
+}
+
+/** CallFailureTarget is told that one of the call's reactions threw (the closure-free form of onError). @internal */
+export interface CallFailureTarget {
+  /** reactionFailed handles the error (the reactor fails the call). */
+  reactionFailed(error: unknown): void;
+}
+
 /** ReactionSink is where a CallQueue sends its reactions (the scheduler). @internal */
 export interface ReactionSink {
-  /** enqueue appends a reaction to the run loop (passed field by field: no Reaction object per reaction). */
-  enqueue(run: () => void, label: string | undefined, queue: CallQueue | undefined, final: boolean): void;
+  /** enqueue appends a reaction to the run loop (passed field by field: no Reaction object per reaction); `code` is passed to a CodedReactions target. */
+  enqueue(run: (() => void) | CodedReactions, label: string | undefined, queue: CallQueue | undefined, final: boolean, code: number): void;
 }
 
 /** CallErrorHandler is told that one of the call's reactions threw. */
@@ -21,6 +37,7 @@ export class CallQueue {
   private doneFlag = false;
   private pendingCount = 0;
   private handler: CallErrorHandler | undefined;
+  private failureTarget: CallFailureTarget | undefined;
 
   /** @internal Use Scheduler.createQueue(). */
   constructor(id: number, sink: ReactionSink) {
@@ -54,7 +71,25 @@ export class CallQueue {
           'no reaction may be queued after the final reaction (onDone)',
       );
     }
-    this.enqueue(reaction, label, false);
+    this.enqueue(reaction, label, false, 0);
+  }
+
+  /**
+   * pushCode queues the reaction `target.react(code)` after the call's
+   * earlier ones (push without a closure). Throws Error after pushFinal(). @internal
+   */
+  pushCode(target: CodedReactions, code: number, label: string): void {
+    if (this.sealedFlag) throw new Error(`CallQueue ${this.id}: push("${label}") after pushFinal(); no reaction may be queued after the final reaction (onDone)`);
+    this.pendingCount++;
+    this.sink.enqueue(target, label, this, false, code);
+  }
+
+  /** pushFinalCode is pushFinal for `target.react(code)`. Throws Error when called a second time. @internal */
+  pushFinalCode(target: CodedReactions, code: number, label: string): void {
+    if (this.sealedFlag) throw new Error(`CallQueue ${this.id}: pushFinal() called twice; the final reaction (onDone) runs exactly once`);
+    this.pendingCount++;
+    this.sink.enqueue(target, label, this, true, code);
+    this.sealedFlag = true;
   }
 
   /**
@@ -65,7 +100,7 @@ export class CallQueue {
     if (this.sealedFlag) {
       throw new Error(`CallQueue ${this.id}: pushFinal() called twice; the final reaction (onDone) runs exactly once`);
     }
-    this.enqueue(reaction, label, true);
+    this.enqueue(reaction, label, true, 0);
     this.sealedFlag = true;
   }
 
@@ -79,9 +114,20 @@ export class CallQueue {
     this.handler = handler;
   }
 
+  /** onErrorTarget is onError for an object (no closure per call); an onError handler takes precedence. @internal */
+  onErrorTarget(target: CallFailureTarget): void {
+    this.failureTarget = target;
+  }
+
   /** errorHandler is the current error handler. @internal */
   get errorHandler(): CallErrorHandler | undefined {
     return this.handler;
+  }
+
+  /** reactionFailed tells the handler (or the failure target) that a reaction threw. @internal */
+  reactionFailed(error: unknown): void {
+    if (this.handler !== undefined) this.handler(error);
+    else this.failureTarget?.reactionFailed(error);
   }
 
   /** starting is told by the scheduler just before one of this queue's reactions runs. @internal */
@@ -90,9 +136,9 @@ export class CallQueue {
     if (final) this.doneFlag = true;
   }
 
-  private enqueue(run: () => void, label: string | undefined, final: boolean): void {
+  private enqueue(run: () => void, label: string | undefined, final: boolean, code: number): void {
     if (typeof run !== 'function') throw new TypeError(`CallQueue ${this.id}: a reaction must be a function`);
     this.pendingCount++;
-    this.sink.enqueue(run, label, this, final);
+    this.sink.enqueue(run, label, this, final, code);
   }
 }

@@ -1,4 +1,4 @@
-import { CallQueue, type ReactionSink } from './call-queue.js';
+import { CallQueue, type CodedReactions, type ReactionSink } from './call-queue.js';
 import type { Clock, Defer } from './clock.js';
 import type { ReactionInfo, SchedulerLogger } from './logger.js';
 import { resolveOptions, type SchedulerOptions } from './options.js';
@@ -42,7 +42,7 @@ export class Scheduler {
     this.clock = o.clock;
     this.logger = o.logger;
     this.watchdog = new Watchdog(o.watchdogMs, o.logger, this.counters);
-    this.sink = { enqueue: (run, label, queue, final) => this.enqueue(run, label, queue, final) };
+    this.sink = { enqueue: (run, label, queue, final, code) => this.enqueue(run, label, queue, final, code) };
   }
 
   /** now reads the scheduler's clock. */
@@ -53,7 +53,7 @@ export class Scheduler {
   /** schedule queues a one-off reaction; throws TypeError when task is not a function. */
   schedule(task: () => void, label?: string): void {
     if (typeof task !== 'function') throw new TypeError('Scheduler.schedule: task must be a function');
-    this.enqueue(task, label, undefined, false);
+    this.enqueue(task, label, undefined, false, 0);
   }
 
   /** createQueue returns a new per-call serial queue bound to this scheduler. */
@@ -114,8 +114,8 @@ export class Scheduler {
     return this.counters.snapshot(this.fifo.length);
   }
 
-  private enqueue(run: () => void, label: string | undefined, queue: CallQueue | undefined, final: boolean): void {
-    this.fifo.push(run, label, queue, final);
+  private enqueue(run: (() => void) | CodedReactions, label: string | undefined, queue: CallQueue | undefined, final: boolean, code: number): void {
+    this.fifo.push(run, label, queue, final, code);
     this.wake();
   }
 
@@ -173,10 +173,11 @@ export class Scheduler {
       const label = fifo.peekLabel();
       const q = fifo.peekQueue();
       const final = fifo.peekFinal();
+      const code = fifo.peekCode();
       fifo.shift();
       n++;
       counters.reactionsRun++;
-      this.runReaction(run, label, q, final);
+      this.runReaction(run, label, q, final, code);
       const end = clock.now();
       this.watchdog.check(end - t, label, q?.id);
       t = end;
@@ -186,18 +187,18 @@ export class Scheduler {
     return n;
   }
 
-  private runReaction(run: () => void, label: string | undefined, q: CallQueue | undefined, final: boolean): void {
+  private runReaction(run: (() => void) | CodedReactions, label: string | undefined, q: CallQueue | undefined, final: boolean, code: number): void {
     if (q !== undefined) q.starting(final);
     try {
-      run();
+      if (typeof run === 'function') run();
+      else run.react(code);
     } catch (error) {
       this.report(error, label, q?.id);
-      const handler = q !== undefined && !final ? q.errorHandler : undefined;
-      if (handler !== undefined) {
+      if (q !== undefined && !final) {
         try {
-          handler(error);
+          q.reactionFailed(error);
         } catch (handlerError) {
-          this.report(handlerError, 'error handler', q?.id);
+          this.report(handlerError, 'error handler', q.id);
         }
       }
     }
