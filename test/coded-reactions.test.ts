@@ -13,6 +13,7 @@ import { rawMethod } from '../src/call/method.js';
 import type { CodedReactions } from '../src/scheduler/call-queue.js';
 import { Scheduler, createFakeClock, createManualDefer, type SchedulerLogger } from '../src/scheduler/index.js';
 import { OK_STATUS, type Status } from '../src/status/status.js';
+import { mulberry32 } from './helpers/drpc-vectors.js';
 
 const quiet: SchedulerLogger = { reactionError: () => undefined, slowReaction: () => undefined };
 
@@ -23,17 +24,6 @@ function setup(batchSize = 7) {
   return { s, manual };
 }
 
-/** rng is a small seeded generator (mulberry32), so every run takes the same interleavings. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('coded and closure reactions share one FIFO: global order kept across a ring that grows, final last and once', () => {
   const { s, manual } = setup();
@@ -134,7 +124,7 @@ test('BindingState keeps acknowledgements in order, tells user writes apart, and
 
 test('BindingState hands the data of queued reactions back in queue order, one slot or many', () => {
   const a = new State();
-  const random = rng(7);
+  const random = mulberry32(7);
   const oks: boolean[] = [];
   const reads: Uint8Array[] = [];
   let next = 0;
@@ -204,7 +194,7 @@ function count(log: string[], prefix: string): number {
 
 test('client binding: reactions in event order and onDone last, once, across many calls with holds and releases interleaved', () => {
   const { s, manual } = setup(5);
-  const random = rng(13);
+  const random = mulberry32(13);
   const method = rawMethod('/t.T/M', 'bidi');
   const n = 200;
   const calls = Array.from({ length: n }, () => {

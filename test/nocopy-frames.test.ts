@@ -4,8 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Conn, ConnHandler } from '../src/transport/conn.js';
-import { dial, listen } from '../src/transport/dial.js';
+import type { Conn } from '../src/transport/conn.js';
 import { PipeListener } from '../src/transport/pipe-listener.js';
 import { FrameWriter, NOCOPY_MIN_BYTES } from '../src/protocol/ttrpc/frame-writer.js';
 import { FrameDecoder } from '../src/protocol/ttrpc/decoder.js';
@@ -13,41 +12,23 @@ import type { Frame } from '../src/protocol/ttrpc/frame.js';
 import { decodeResponse, encodeRequestPrefix, RESPONSE_PAYLOAD_TAG, REQUEST_PAYLOAD_TAG, decodeRequest } from '../src/protocol/ttrpc/envelope.js';
 import { EMPTY_PREFIX } from '../src/protocol/ttrpc/frame-writer.js';
 import { mulberry32 } from './helpers/drpc-vectors.js';
-import { TRANSPORTS } from './helpers/transports.js';
+import { TapConn, unixPair } from './helpers/tap-conn.js';
 
 const rnd = mulberry32(0x13c0);
 const bytes = (n: number): Uint8Array => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = (rnd() * 256) | 0; return b; };
-const unixTarget = (): string => TRANSPORTS.find((t) => t.name === 'unix')!.target() as string;
 
 /** SpyConn passes everything to a real connection and keeps the chunks themselves (not copies) handed to it. */
-class SpyConn implements Conn {
+class SpyConn extends TapConn {
   readonly handed: Uint8Array[][] = [];
-  constructor(private readonly inner: Conn) {}
-  get kind() { return this.inner.kind; }
-  get localAddress() { return this.inner.localAddress; }
-  get remoteAddress() { return this.inner.remoteAddress; }
-  get closed() { return this.inner.closed; }
-  start(h: ConnHandler): void { this.inner.start(h); }
-  write(d: Uint8Array): boolean { this.handed.push([d]); return this.inner.write(d); }
-  writev(cs: readonly Uint8Array[]): boolean { this.handed.push([...cs]); return this.inner.writev(cs); }
-  get bufferedWriteBytes() { return this.inner.bufferedWriteBytes; }
-  pause(): void { this.inner.pause(); }
-  resume(): void { this.inner.resume(); }
-  close(): void { this.inner.close(); }
-  destroy(e?: Error): void { this.inner.destroy(e); }
+  protected onWrite(cs: readonly Uint8Array[]): void {
+    this.handed.push([...cs]);
+  }
 }
 
 async function until(cond: () => boolean, what: string, ms = 10000): Promise<void> {
   for (const end = Date.now() + ms; !cond(); await sleep(1)) if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
 }
 
-async function unixPair(): Promise<{ client: Conn; server: Conn; close(): Promise<void> }> {
-  const l = await listen(unixTarget());
-  const accepted = new Promise<Conn>((r) => l.onConnection(r));
-  const client = await dial(l.address);
-  const server = await accepted;
-  return { client, server, close: async () => (client.destroy(), server.destroy(), await l.close()) };
-}
 
 /** frameBytes builds one ttrpc frame independently of the library. */
 function frameBytes(id: number, type: number, flags: number, data: Uint8Array): Uint8Array {

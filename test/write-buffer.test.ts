@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, PipeListener, Server, defineService, dial, listen, rawMethod } from '../src/index.js';
-import type { Conn, ConnHandler, Listener, ServerOptions } from '../src/index.js';
+import { Client, PipeListener, Server, defineService, listen, rawMethod } from '../src/index.js';
+import type { Conn, Listener, ServerOptions } from '../src/index.js';
 import { FrameWriter } from '../src/protocol/ttrpc/frame-writer.js';
 import { FrameDecoder } from '../src/protocol/ttrpc/decoder.js';
 import type { Frame } from '../src/protocol/ttrpc/frame.js';
@@ -19,6 +19,7 @@ import { PipeConn } from '../src/transport/pipe.js';
 import { connectDrpc, connectTtrpc } from '../src/client/connect.js';
 import { mulberry32 } from './helpers/drpc-vectors.js';
 import { TRANSPORTS } from './helpers/transports.js';
+import { TapConn, unixPair } from './helpers/tap-conn.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -26,21 +27,11 @@ const rnd = mulberry32(0x5eed);
 const bytes = (n: number): Uint8Array => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = (rnd() * 256) | 0; return b; };
 const unixTarget = (): string => TRANSPORTS.find((t) => t.name === 'unix')!.target() as string;
 /** RecordingConn passes everything to a real connection and keeps a copy of each chunk written through it. */
-class RecordingConn implements Conn {
+class RecordingConn extends TapConn {
   readonly writes: Uint8Array[] = [];
-  constructor(private readonly inner: Conn) {}
-  get kind() { return this.inner.kind; }
-  get localAddress() { return this.inner.localAddress; }
-  get remoteAddress() { return this.inner.remoteAddress; }
-  get closed() { return this.inner.closed; }
-  start(h: ConnHandler): void { this.inner.start(h); }
-  write(d: Uint8Array): boolean { this.writes.push(Uint8Array.from(d)); return this.inner.write(d); }
-  writev(cs: readonly Uint8Array[]): boolean { for (const c of cs) this.writes.push(Uint8Array.from(c)); return this.inner.writev(cs); }
-  get bufferedWriteBytes() { return this.inner.bufferedWriteBytes; }
-  pause(): void { this.inner.pause(); }
-  resume(): void { this.inner.resume(); }
-  close(): void { this.inner.close(); }
-  destroy(e?: Error): void { this.inner.destroy(e); }
+  protected onWrite(cs: readonly Uint8Array[]): void {
+    for (const c of cs) this.writes.push(Uint8Array.from(c));
+  }
 }
 /** Sink is the reading peer: it keeps every chunk and logs its size. */
 class Sink {
@@ -64,13 +55,6 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   const ac = new AbortController();
   const timeout = sleep(ms, undefined, { signal: ac.signal }).then(() => Promise.reject(new Error(`timed out waiting for ${what}`)));
   try { return await Promise.race([p, timeout]); } finally { ac.abort(); timeout.catch(() => undefined); }
-}
-async function unixPair(): Promise<{ client: Conn; server: Conn; close(): Promise<void> }> {
-  const l = await listen(unixTarget());
-  const accepted = new Promise<Conn>((r) => l.onConnection(r));
-  const client = await dial(l.address);
-  const server = await accepted;
-  return { client, server, close: async () => (client.destroy(), server.destroy(), await l.close()) };
 }
 
 // ---- ttrpc frames: specs, independent encoding, decoding ----
