@@ -49,6 +49,8 @@ export interface Conn {
   readonly bufferedWriteBytes: number;
   /** whenBelow runs `cb` once, on a later tick, when the written bytes the transport holds drop below `bytes` (replacing an earlier watch); optional. */
   whenBelow?(bytes: number, cb: () => void): void;
+  /** whenWritten runs `cb` once, on a later tick, when the transport has handed every byte written before the call to the kernel (not at all if the connection fails first); watches run in order; optional. */
+  whenWritten?(cb: () => void): void;
   /** pause stops delivering data (the peer then meets the transport's own backpressure); idempotent. */
   pause(): void;
   /** resume delivers data again after pause(); idempotent. */

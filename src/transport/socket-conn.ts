@@ -15,6 +15,8 @@ const WRITEV_SMALL_AVG = 128;
 const WRITEV_CONCAT_MAX = 64 * 1024;
 // WRITEV_HOLD_MIN is the chunk size from which writev reports bytes still held by the socket (see writev).
 const WRITEV_HOLD_MIN = 16 * 1024;
+// COMPACT_MIN is how many spent whenWritten watches may stay at the head of their lists before they are dropped.
+const COMPACT_MIN = 256;
 // WRITE_SLICE is the largest single write a large writev chunk is cut into (views of it, not copies).
 const WRITE_SLICE = 256 * 1024;
 
@@ -50,8 +52,16 @@ export class SocketConn implements Conn {
   // A whenBelow() watch: its threshold and callback (checked as writes complete).
   private below = 0;
   private belowCb: (() => void) | undefined = undefined;
-  private readonly afterWrite = (): void => {
+  // Bytes ever passed to socket.write (what the kernel took is this minus writableLength).
+  private handedBytes = 0;
+  // whenWritten() watches, oldest first from `watchHead`: the handed byte count each waits for, and its callback.
+  private watchMarks: number[] = [];
+  private watchCbs: Array<(() => void) | undefined> = [];
+  private watchHead = 0;
+  // afterWrite runs as every write completes (Node calls a write's callback on a later tick even when it finished at once).
+  private readonly afterWrite = (err?: Error | null): void => {
     const held = this.socket.writableLength;
+    if (this.watchHead < this.watchMarks.length) this.runWatches(err ? -1 : this.handedBytes - held);
     if (this.belowCb !== undefined && held < this.below) {
       const cb = this.belowCb;
       this.belowCb = undefined;
@@ -120,8 +130,39 @@ export class SocketConn implements Conn {
   /** write queues a chunk (ownership passes to the socket); false means wait for onDrain. */
   write(data: Uint8Array): boolean {
     if (this.ending || this.destroyed || this.socketClosed) return false;
-    if (this.drainOwed) return this.socket.write(data, this.afterWrite) && false;
-    return this.belowCb !== undefined ? this.socket.write(data, this.afterWrite) : this.socket.write(data);
+    this.handedBytes += data.byteLength;
+    return this.socket.write(data, this.afterWrite) && !this.drainOwed;
+  }
+
+  /** whenWritten runs `cb` once, on a later tick, when the kernel has taken every byte written before the call (not at all once destroyed); watches run in the order they were set. */
+  whenWritten(cb: () => void): void {
+    if (this.destroyed || this.socketClosed) return;
+    this.watchMarks.push(this.handedBytes);
+    this.watchCbs.push(cb);
+    if (this.socket.writableLength === 0) process.nextTick(this.afterWrite);
+  }
+
+  // runWatches calls the watches whose bytes are all taken (`taken` bytes so far), in order.
+  private runWatches(taken: number): void {
+    const marks = this.watchMarks;
+    const cbs = this.watchCbs;
+    while (this.watchHead < marks.length && marks[this.watchHead]! <= taken) {
+      const cb = cbs[this.watchHead]!;
+      cbs[this.watchHead++] = undefined;
+      if (this.destroyed) break;
+      cb();
+    }
+    // A failed write or a destroyed socket: the watches never run (the connection's close reports the loss).
+    if (this.watchHead === marks.length || this.destroyed || taken < 0) {
+      this.watchMarks = [];
+      this.watchCbs = [];
+      this.watchHead = 0;
+    } else if (this.watchHead >= COMPACT_MIN && this.watchHead * 2 >= marks.length) {
+      // A connection that always has a watch pending never empties its lists: drop the spent head now and then.
+      marks.splice(0, this.watchHead);
+      cbs.splice(0, this.watchHead);
+      this.watchHead = 0;
+    }
   }
 
   /** whenBelow runs `cb` once, on a later tick, when the socket holds fewer than `bytes` written bytes (not at all once destroyed). */
@@ -157,12 +198,12 @@ export class SocketConn implements Conn {
     const after = this.afterWrite;
     let large = false;
     let ok = true;
-    const small = this.drainOwed || this.belowCb !== undefined ? after : undefined;
+    this.handedBytes += total;
     s.cork();
     for (let i = 0; i < n; i++) {
       const c = chunks[i]!;
       if (c.byteLength < WRITEV_HOLD_MIN) {
-        ok = s.write(c, small);
+        ok = s.write(c, after);
         continue;
       }
       // A large chunk: its first slice joins the corked writev, the rest go as slice-sized writes (views, no

@@ -4,7 +4,13 @@ import { TRANSPORTS } from './transports.js';
 
 /** TapConn passes everything to a real connection and shows onWrite the chunks of every write (as they are: keep copies if their bytes matter later). */
 export abstract class TapConn implements Conn {
-  constructor(private readonly inner: Conn) {}
+  /** whenWritten and whenBelow are the real connection's, when it has them. */
+  readonly whenWritten?: (cb: () => void) => void;
+  readonly whenBelow?: (bytes: number, cb: () => void) => void;
+  constructor(private readonly inner: Conn) {
+    if (inner.whenWritten) this.whenWritten = (cb) => inner.whenWritten!(cb);
+    if (inner.whenBelow) this.whenBelow = (bytes, cb) => inner.whenBelow!(bytes, cb);
+  }
   /** onWrite sees the chunks of one write or writev before the real connection takes them. */
   protected abstract onWrite(chunks: readonly Uint8Array[]): void;
   get kind() { return this.inner.kind; }

@@ -39,12 +39,16 @@ export class DrpcFrameWriter {
   private scheduled = false;
   private acks: PacketAck[] = [];
   private blockedAcks: PacketAck[] = [];
+  // Acks of flushes written while over the high-water mark, oldest first from `batchHead`, each released by the
+  // connection's whenWritten once the kernel took its bytes (without whenWritten they wait in blockedAcks for a drain).
+  private batches: PacketAck[][] = [];
+  private batchHead = 0;
   // Set when a write found the connection over its high-water mark; cleared by drained().
   private overHighWater = false;
   // Set while the connection holds more than maxPendingWriteBytes unwritten (reported through onBlocked).
   private blocked = false;
   private closed = false;
-  /** onBlocked is told when the connection starts (true) and stops (false) holding more than maxPendingWriteBytes that the peer has not read. */
+  /** onBlocked is told when the connection starts holding more than maxPendingWriteBytes that the peer has not read (true) and when that is back under half of it, or drained without Conn.whenBelow (false). */
   onBlocked: ((blocked: boolean) => void) | undefined = undefined;
   /** maxPendingWriteBytes is the unwritten output above which onBlocked(true) is reported. */
   maxPendingWriteBytes = Infinity;
@@ -102,8 +106,28 @@ export class DrpcFrameWriter {
       for (const a of acks) a(false);
       return;
     }
-    if (!this.overHighWater && this.blockedAcks.length === 0) for (const a of acks) a(true);
-    else for (const a of acks) this.blockedAcks.push(a);
+    if (!this.overHighWater && this.blockedAcks.length === 0 && this.batchHead === this.batches.length) for (const a of acks) a(true);
+    else if (this.conn.whenWritten !== undefined) {
+      // Released when the kernel took this flush, not at a full drain, which a busy connection may never reach.
+      this.batches.push(acks);
+      this.conn.whenWritten(this.releaseBatch);
+    } else for (const a of acks) this.blockedAcks.push(a);
+  };
+
+  // releaseBatch runs the oldest batch of acks (the connection's watches fire in the order they were set).
+  private readonly releaseBatch = (): void => {
+    if (this.closed || this.batchHead === this.batches.length) return;
+    const acks = this.batches[this.batchHead]!;
+    this.batches[this.batchHead++] = EMPTY_ACKS;
+    if (this.batchHead === this.batches.length) {
+      this.batches = [];
+      this.batchHead = 0;
+    } else if (this.batchHead >= 256 && this.batchHead * 2 >= this.batches.length) {
+      // Under constant load some batch is always pending: drop the spent head now and then.
+      this.batches.splice(0, this.batchHead);
+      this.batchHead = 0;
+    }
+    for (const a of acks) a(true);
   };
 
   /**
@@ -116,7 +140,9 @@ export class DrpcFrameWriter {
     this.closed = true;
     this.queue = [];
     this.total = 0;
-    const acks = this.blockedAcks.concat(this.acks);
+    const acks = this.batches.slice(this.batchHead).flat().concat(this.blockedAcks, this.acks);
+    this.batches = [];
+    this.batchHead = 0;
     this.blockedAcks = [];
     this.acks = [];
     for (const a of acks) a(false);
@@ -150,19 +176,27 @@ export class DrpcFrameWriter {
       if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {
         this.blocked = true;
         this.onBlocked(true);
+        // Unblock once the peer has taken half of it (or, without whenBelow, once the output drained).
+        this.conn.whenBelow?.(this.maxPendingWriteBytes / 2, this.unblock);
       }
     }
   }
 
+  // unblock reports that the output went back under the limit (from whenBelow or drained).
+  private readonly unblock = (): void => {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.onBlocked?.(false);
+  };
+
   /** drained releases the acks held back while the connection was over its high-water mark. */
   drained(): void {
     this.overHighWater = false;
-    if (this.blocked) {
-      this.blocked = false;
-      this.onBlocked?.(false);
-    }
+    this.unblock();
     const acks = this.blockedAcks;
     this.blockedAcks = [];
     for (const a of acks) a(true);
   }
 }
+
+const EMPTY_ACKS: PacketAck[] = [];
