@@ -1,6 +1,6 @@
 import type { Conn } from '../../transport/conn.js';
-import type { Packet } from './frame.js';
-import { encodePacketInto, encodedPacketSize } from './packet-writer.js';
+import { type Packet, writeFrame, writeFrameHeader } from './frame.js';
+import { encodePacketInto, encodedPacketSize, nocopyFrameBytes, splitPacket } from './packet-writer.js';
 
 /** Defer runs a callback on a later turn of the event loop. @inline */
 export type Defer = (run: () => void) => void;
@@ -15,6 +15,9 @@ export type PacketAck = (written: boolean) => void;
 
 /** DEFAULT_WRITE_BUFFER_SIZE is how many bytes a turn's packets may pile up before they are written without waiting for the turn to end. */
 export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
+
+/** DRPC_NOCOPY_MIN_BYTES is the smallest frame data a socket writer hands to the connection as it is (its own chunk of a writev) instead of copying it into the write buffer. */
+export const DRPC_NOCOPY_MIN_BYTES = 32 * 1024;
 
 /**
  * DrpcFrameWriter is the one writer queue of a connection. Packets of every
@@ -32,10 +35,20 @@ export const DEFAULT_WRITE_BUFFER_SIZE = 8192;
  *     them correctly;
  *   - a Cancel pushed after a stream's message is written after all of that
  *     message's frames (FIFO).
+ *
+ * No copy of large frames: on a socket (kind tcp or unix), a frame whose data
+ * is at least `nocopyMin` bytes is not copied into the write buffer: its
+ * header goes into the buffer and its data (a view of the packet's data) is
+ * its own chunk of one writev, in order. The connection then owns it, so a
+ * caller must not modify a packet's data after pushing it; its ack waits
+ * until the socket has taken every byte. The in-memory pipe always copies.
  */
 export class DrpcFrameWriter {
   private queue: Packet[] = [];
   private total = 0;
+  // Bytes of `total` that are large frame data written as their own chunks (not copied).
+  private nocopyTotal = 0;
+  private readonly nocopyMin: number;
   private scheduled = false;
   private acks: PacketAck[] = [];
   private blockedAcks: PacketAck[] = [];
@@ -60,14 +73,21 @@ export class DrpcFrameWriter {
   queuedPackets = 0;
   /** handedPackets counts packets passed to conn.write (packets queued in order: sequence numbers below it reached the connection). */
   handedPackets = 0;
+  /** nocopyPayloads counts frame data handed to the connection as their own chunks, without a copy. */
+  nocopyPayloads = 0;
+  /** copiedBytes counts the bytes copied into write buffers (frame headers and small frame data). */
+  copiedBytes = 0;
 
-  /** constructor binds the writer to a connection. */
+  /** constructor binds the writer to a connection; `nocopyMin` overrides DRPC_NOCOPY_MIN_BYTES (Infinity: always copy; the pipe always copies). */
   constructor(
     private readonly conn: Conn,
     private readonly splitSize: number,
     private readonly defer: Defer = defaultDefer,
     private readonly writeBufferSize: number = DEFAULT_WRITE_BUFFER_SIZE,
-  ) {}
+    nocopyMin: number = DRPC_NOCOPY_MIN_BYTES,
+  ) {
+    this.nocopyMin = conn.kind === 'pipe' ? Infinity : Math.max(1, nocopyMin);
+  }
 
   /**
    * push queues packets to be written contiguously. `ack` runs once they were
@@ -78,10 +98,13 @@ export class DrpcFrameWriter {
   push(packets: readonly Packet[], ack?: PacketAck): void {
     if (this.conn.closed || this.closed) return this.dropLater(ack);
     let size = 0;
+    let nocopy = 0;
     for (const p of packets) size += encodedPacketSize(p, this.splitSize);
+    for (const p of packets) nocopy += nocopyFrameBytes(p, this.splitSize, this.nocopyMin);
     for (const p of packets) this.queue.push(p);
     this.queuedPackets += packets.length;
     this.total += size;
+    this.nocopyTotal += nocopy;
     if (ack) this.acks.push(ack);
     if (this.total >= this.writeBufferSize) this.writeOut();
     if (!this.scheduled) {
@@ -140,6 +163,7 @@ export class DrpcFrameWriter {
     this.closed = true;
     this.queue = [];
     this.total = 0;
+    this.nocopyTotal = 0;
     const acks = this.batches.slice(this.batchHead).flat().concat(this.blockedAcks, this.acks);
     this.batches = [];
     this.batchHead = 0;
@@ -158,20 +182,46 @@ export class DrpcFrameWriter {
     }
   }
 
-  /** writeOut writes the queued packets as one buffer (acknowledgements wait for flushNow). */
+  /** writeOut writes the queued packets: one buffer, or a writev of buffer pieces and large frame data (acknowledgements wait for flushNow). */
   private writeOut(): void {
     const packets = this.queue;
     if (packets.length === 0) return;
-    const out = Buffer.allocUnsafe(this.total);
+    const min = this.nocopyMin;
+    const size = this.total - this.nocopyTotal;
+    const out = Buffer.allocUnsafe(size);
+    // Chunks for a writev, when large frame data was left out of `out`; `from` is where the current piece of `out` starts.
+    let chunks: Uint8Array[] | null = null;
+    let from = 0;
     let at = 0;
-    for (const p of packets) at = encodePacketInto(out, at, p, this.splitSize);
+    for (const p of packets) {
+      if (p.data.length < min) {
+        at = encodePacketInto(out, at, p, this.splitSize);
+        continue;
+      }
+      for (const f of splitPacket(p, this.splitSize)) {
+        if (f.data.length < min) {
+          at = writeFrame(out, at, f);
+          continue;
+        }
+        at = writeFrameHeader(out, at, f);
+        chunks ??= [];
+        if (at > from) chunks.push(out.subarray(from, at));
+        chunks.push(f.data);
+        from = at;
+        this.nocopyPayloads++;
+      }
+    }
+    this.copiedBytes += size;
     this.queue = [];
     this.total = 0;
+    this.nocopyTotal = 0;
     this.packetsWritten += packets.length;
     this.writes++;
     if (this.conn.closed) return;
     this.handedPackets = this.queuedPackets;
-    if (!this.conn.write(out)) {
+    if (chunks !== null && at > from) chunks.push(out.subarray(from, at));
+    const ok = chunks === null ? this.conn.write(out) : chunks.length === 1 ? this.conn.write(chunks[0]!) : this.conn.writev(chunks);
+    if (!ok) {
       this.overHighWater = true;
       if (!this.blocked && this.onBlocked !== undefined && this.conn.bufferedWriteBytes >= this.maxPendingWriteBytes) {
         this.blocked = true;

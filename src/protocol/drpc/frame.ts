@@ -205,6 +205,23 @@ export function writeFrame(target: Uint8Array, offset: number, frame: Frame): nu
 }
 
 /**
+ * writeFrameHeader writes only the header of `frame` (what writeFrame writes
+ * before the data) at `offset` of `target` and returns the offset where the
+ * data would start. Throws DrpcProtocolError as writeFrame does (the room
+ * checked is the header's).
+ */
+export function writeFrameHeader(target: Uint8Array, offset: number, frame: Frame): number {
+  const size = frameHeaderSize(frame);
+  if (offset < 0 || offset + size > target.length) {
+    throw new DrpcProtocolError(ProtocolErrorReason.InvalidValue, `frame header of ${size} bytes does not fit at ${offset}`);
+  }
+  target[offset] = encodeFlag(frame.kind, frame.done, frame.control);
+  let at = writeVarint(target, offset + 1, frame.streamId);
+  at = writeVarint(target, at, frame.messageId);
+  return writeVarint(target, at, frame.data.length);
+}
+
+/**
  * appendFrame pushes the encoded header of `frame` and then its data (not
  * copied) onto `chunks`, ready for a vectored write; returns the bytes added.
  */

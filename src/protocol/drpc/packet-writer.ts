@@ -71,6 +71,14 @@ export function encodePacketInto(target: Uint8Array, offset: number, packet: Pac
   return at;
 }
 
+/** nocopyFrameBytes is the data of `packet`'s frames that have at least `min` data bytes (what a writer may hand over without copying). */
+export function nocopyFrameBytes(packet: Packet, splitSize: number, min: number): number {
+  if (packet.data.length < min) return 0;
+  let n = 0;
+  for (const frame of splitPacket(packet, splitSize)) if (frame.data.length >= min) n += frame.data.length;
+  return n;
+}
+
 /** encodePackets encodes several packets back to back into one new array (write coalescing). */
 export function encodePackets(packets: readonly Packet[], splitSize = DEFAULT_SPLIT_SIZE): Uint8Array {
   const frames: Frame[] = [];
