@@ -1,4 +1,5 @@
 import type { Conn } from '../../transport/conn.js';
+import { WrittenAcks } from '../written-acks.js';
 import { type Packet, writeFrame, writeFrameHeader } from './frame.js';
 import { encodePacketInto, encodedPacketSize, nocopyFrameBytes, splitPacket } from './packet-writer.js';
 
@@ -52,10 +53,8 @@ export class DrpcFrameWriter {
   private scheduled = false;
   private acks: PacketAck[] = [];
   private blockedAcks: PacketAck[] = [];
-  // Acks of flushes written while over the high-water mark, oldest first from `batchHead`, each released by the
-  // connection's whenWritten once the kernel took its bytes (without whenWritten they wait in blockedAcks for a drain).
-  private batches: PacketAck[][] = [];
-  private batchHead = 0;
+  // Acks of flushes written while over the high-water mark, released as the kernel takes their bytes (blockedAcks, released by a drain, only without Conn.whenWritten).
+  private readonly written: WrittenAcks<PacketAck>;
   // Set when a write found the connection over its high-water mark; cleared by drained().
   private overHighWater = false;
   // Set while the connection holds more than maxPendingWriteBytes unwritten (reported through onBlocked).
@@ -87,6 +86,7 @@ export class DrpcFrameWriter {
     nocopyMin: number = DRPC_NOCOPY_MIN_BYTES,
   ) {
     this.nocopyMin = conn.kind === 'pipe' ? Infinity : Math.max(1, nocopyMin);
+    this.written = new WrittenAcks<PacketAck>(conn, (a) => a(true));
   }
 
   /**
@@ -129,29 +129,10 @@ export class DrpcFrameWriter {
       for (const a of acks) a(false);
       return;
     }
-    if (!this.overHighWater && this.blockedAcks.length === 0 && this.batchHead === this.batches.length) for (const a of acks) a(true);
-    else if (this.conn.whenWritten !== undefined) {
-      // Released when the kernel took this flush, not at a full drain, which a busy connection may never reach.
-      this.batches.push(acks);
-      this.conn.whenWritten(this.releaseBatch);
-    } else for (const a of acks) this.blockedAcks.push(a);
+    if (!this.overHighWater && this.blockedAcks.length === 0 && this.written.empty) for (const a of acks) a(true);
+    else if (!this.written.hold(acks)) for (const a of acks) this.blockedAcks.push(a);
   };
 
-  // releaseBatch runs the oldest batch of acks (the connection's watches fire in the order they were set).
-  private readonly releaseBatch = (): void => {
-    if (this.closed || this.batchHead === this.batches.length) return;
-    const acks = this.batches[this.batchHead]!;
-    this.batches[this.batchHead++] = EMPTY_ACKS;
-    if (this.batchHead === this.batches.length) {
-      this.batches = [];
-      this.batchHead = 0;
-    } else if (this.batchHead >= 256 && this.batchHead * 2 >= this.batches.length) {
-      // Under constant load some batch is always pending: drop the spent head now and then.
-      this.batches.splice(0, this.batchHead);
-      this.batchHead = 0;
-    }
-    for (const a of acks) a(true);
-  };
 
   /**
    * connectionClosed releases every acknowledgement still waiting (queued in
@@ -164,9 +145,7 @@ export class DrpcFrameWriter {
     this.queue = [];
     this.total = 0;
     this.nocopyTotal = 0;
-    const acks = this.batches.slice(this.batchHead).flat().concat(this.blockedAcks, this.acks);
-    this.batches = [];
-    this.batchHead = 0;
+    const acks = this.written.takeAll().concat(this.blockedAcks, this.acks);
     this.blockedAcks = [];
     this.acks = [];
     for (const a of acks) a(false);
@@ -249,4 +228,3 @@ export class DrpcFrameWriter {
   }
 }
 
-const EMPTY_ACKS: PacketAck[] = [];

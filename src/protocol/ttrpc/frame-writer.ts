@@ -1,4 +1,5 @@
 import type { Conn } from '../../transport/conn.js';
+import { WrittenAcks } from '../written-acks.js';
 import { HEADER_LENGTH, writeHeader } from './frame.js';
 import { varintSize, writeVarint32 } from './wire-writer.js';
 
@@ -79,10 +80,8 @@ export class FrameWriter {
   private scheduled = false;
   private acks: WriteAck[] = [];
   private blockedAcks: WriteAck[] = [];
-  // Acks of flushes written while over the high-water mark, oldest first from `batchHead`, each released by the
-  // connection's whenWritten once the kernel took its bytes (without whenWritten they wait in blockedAcks for a drain).
-  private batches: WriteAck[][] = [];
-  private batchHead = 0;
+  // Acks of flushes written while over the high-water mark, released as the kernel takes their bytes (blockedAcks, released by a drain, only without Conn.whenWritten).
+  private readonly written: WrittenAcks<WriteAck>;
   // Set when a write found the connection over its high-water mark; cleared by drained().
   private overHighWater = false;
   // Set while the connection holds more than maxPendingWriteBytes unwritten (reported through onBlocked).
@@ -113,6 +112,7 @@ export class FrameWriter {
     nocopyMin: number = NOCOPY_MIN_BYTES,
   ) {
     this.nocopyMin = conn.kind === 'pipe' ? Infinity : Math.max(1, nocopyMin);
+    this.written = new WrittenAcks<WriteAck>(conn, runAck);
   }
 
   /**
@@ -185,29 +185,10 @@ export class FrameWriter {
       for (const a of acks) dropAck(a);
       return;
     }
-    if (!this.overHighWater && this.blockedAcks.length === 0 && this.batchHead === this.batches.length) for (const a of acks) runAck(a);
-    else if (this.conn.whenWritten !== undefined) {
-      // Released when the kernel took this flush, not at a full drain, which a busy connection may never reach.
-      this.batches.push(acks);
-      this.conn.whenWritten(this.releaseBatch);
-    } else for (const a of acks) this.blockedAcks.push(a);
+    if (!this.overHighWater && this.blockedAcks.length === 0 && this.written.empty) for (const a of acks) runAck(a);
+    else if (!this.written.hold(acks)) for (const a of acks) this.blockedAcks.push(a);
   };
 
-  // releaseBatch runs the oldest batch of acks (the connection's watches fire in the order they were set).
-  private readonly releaseBatch = (): void => {
-    if (this.closed || this.batchHead === this.batches.length) return;
-    const acks = this.batches[this.batchHead]!;
-    this.batches[this.batchHead++] = EMPTY_ACKS;
-    if (this.batchHead === this.batches.length) {
-      this.batches = [];
-      this.batchHead = 0;
-    } else if (this.batchHead >= 256 && this.batchHead * 2 >= this.batches.length) {
-      // Under constant load some batch is always pending: drop the spent head now and then.
-      this.batches.splice(0, this.batchHead);
-      this.batchHead = 0;
-    }
-    for (const a of acks) runAck(a);
-  };
 
   /**
    * connectionClosed releases every acknowledgement still waiting (queued in
@@ -223,9 +204,7 @@ export class FrameWriter {
     this.bodyCount = 0;
     this.total = 0;
     this.nocopyTotal = 0;
-    const acks = this.batches.slice(this.batchHead).flat().concat(this.blockedAcks, this.acks);
-    this.batches = [];
-    this.batchHead = 0;
+    const acks = this.written.takeAll().concat(this.blockedAcks, this.acks);
     this.blockedAcks = [];
     this.acks = [];
     for (const a of acks) dropAck(a);
@@ -330,7 +309,6 @@ export class FrameWriter {
   }
 }
 
-const EMPTY_ACKS: WriteAck[] = [];
 
 function runAck(a: WriteAck): void {
   if (typeof a === 'function') a();
