@@ -133,7 +133,6 @@ export class DrpcFrameWriter {
     else if (!this.written.hold(acks)) for (const a of acks) this.blockedAcks.push(a);
   };
 
-
   /**
    * connectionClosed releases every acknowledgement still waiting (queued in
    * this turn or held back by backpressure) with written=false, so each call
@@ -227,4 +226,3 @@ export class DrpcFrameWriter {
     for (const a of acks) a(true);
   }
 }
-

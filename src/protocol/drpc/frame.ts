@@ -196,10 +196,7 @@ export function writeFrame(target: Uint8Array, offset: number, frame: Frame): nu
   if (offset < 0 || offset + size > target.length) {
     throw new DrpcProtocolError(ProtocolErrorReason.InvalidValue, `frame of ${size} bytes does not fit at ${offset}`);
   }
-  target[offset] = encodeFlag(frame.kind, frame.done, frame.control);
-  let at = writeVarint(target, offset + 1, frame.streamId);
-  at = writeVarint(target, at, frame.messageId);
-  at = writeVarint(target, at, frame.data.length);
+  const at = putHeader(target, offset, frame);
   target.set(frame.data, at);
   return at + frame.data.length;
 }
@@ -215,6 +212,11 @@ export function writeFrameHeader(target: Uint8Array, offset: number, frame: Fram
   if (offset < 0 || offset + size > target.length) {
     throw new DrpcProtocolError(ProtocolErrorReason.InvalidValue, `frame header of ${size} bytes does not fit at ${offset}`);
   }
+  return putHeader(target, offset, frame);
+}
+
+// putHeader writes the header of `frame` at `offset` (room and values already checked) and returns where its data starts.
+function putHeader(target: Uint8Array, offset: number, frame: Frame): number {
   target[offset] = encodeFlag(frame.kind, frame.done, frame.control);
   let at = writeVarint(target, offset + 1, frame.streamId);
   at = writeVarint(target, at, frame.messageId);
@@ -227,10 +229,7 @@ export function writeFrameHeader(target: Uint8Array, offset: number, frame: Fram
  */
 export function appendFrame(chunks: Uint8Array[], frame: Frame): number {
   const header = new Uint8Array(frameHeaderSize(frame));
-  header[0] = encodeFlag(frame.kind, frame.done, frame.control);
-  let at = writeVarint(header, 1, frame.streamId);
-  at = writeVarint(header, at, frame.messageId);
-  writeVarint(header, at, frame.data.length);
+  putHeader(header, 0, frame);
   chunks.push(header);
   if (frame.data.length > 0) chunks.push(frame.data);
   return header.length + frame.data.length;
