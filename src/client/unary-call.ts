@@ -97,8 +97,11 @@ export abstract class UnaryClientCall<Req, Res> implements CallListener {
 
   private end(s: Status): void {
     const final = this.failure ?? s;
+    const response = this.response;
+    // The call object may outlive the call (its request's write completion holds it): it keeps no response.
+    this.response = undefined;
     this.detach?.();
-    this.settle(final, final.code === Code.OK ? this.response : undefined, this.ended);
+    this.settle(final, final.code === Code.OK ? response : undefined, this.ended);
   }
 }
 

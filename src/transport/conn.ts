@@ -6,6 +6,14 @@ export interface ConnHandler {
   onClose(error?: Error): void;
   /** onDrain runs when a write buffer that was over its high-water mark has emptied. */
   onDrain?(): void;
+  /**
+   * readTarget, when the transport can read in place (dialed TCP and unix
+   * sockets), is asked before each read for where the next bytes should
+   * land: a region of a buffer the handler owns, or undefined for the
+   * transport's own. A read into the region arrives through onData as a view
+   * of the region's start.
+   */
+  readTarget?(): Uint8Array | undefined;
 }
 
 /** PeerCertificate is the identity a TLS peer proved with its certificate. */

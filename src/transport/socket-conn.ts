@@ -3,6 +3,7 @@ import { Code } from '../status/code.js';
 import { RpcError } from '../status/rpc-error.js';
 import { formatAddress } from './address.js';
 import type { Conn, ConnHandler, PeerCertificate } from './conn.js';
+import type { SocketReads } from './socket-reads.js';
 
 // writev either copies the chunks into one buffer and writes that, or writes
 // them corked so that they reach the socket as one writev system call. Measured
@@ -72,8 +73,15 @@ export class SocketConn implements Conn {
     this.emitDrain();
   };
 
-  /** constructor wraps a connected socket; the socket must not be read by anyone else. */
-  constructor(socket: Socket, kind: 'tcp' | 'unix', localAddress: string, remoteAddress: string, peerCertificate?: PeerCertificate) {
+  /** constructor wraps a connected socket; the socket must not be read by anyone else. `reads` is the socket's onread state when it was created with one. */
+  constructor(
+    socket: Socket,
+    kind: 'tcp' | 'unix',
+    localAddress: string,
+    remoteAddress: string,
+    peerCertificate?: PeerCertificate,
+    private readonly reads?: SocketReads,
+  ) {
     this.socket = socket;
     this.peerCertificate = peerCertificate;
     this.kind = kind;
@@ -87,6 +95,11 @@ export class SocketConn implements Conn {
       this.socketClosed = true;
       this.notifyClose();
     });
+  }
+
+  /** readInPlaceBytes counts the bytes read straight into buffers the handler named (ConnHandler.readTarget). */
+  get readInPlaceBytes(): number {
+    return this.reads?.directBytes ?? 0;
   }
 
   /** closed is true once the connection is gone (or destroy() was called). */
@@ -103,13 +116,15 @@ export class SocketConn implements Conn {
       setImmediate(() => this.notifyClose());
       return;
     }
-    s.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Uint8Array): void => {
       try {
         handler.onData(chunk);
       } catch (err) {
         this.destroy(err instanceof Error ? err : new Error(String(err)));
       }
-    });
+    };
+    if (this.reads !== undefined) this.reads.bind(onData, handler.readTarget === undefined ? undefined : () => (this.destroyed ? undefined : handler.readTarget!()));
+    else s.on('data', onData);
     s.on('drain', () => {
       this.drainOwed = false;
       this.emitDrain();

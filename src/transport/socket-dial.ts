@@ -6,6 +6,7 @@ import { type Address, formatAddress } from './address.js';
 import type { Conn } from './conn.js';
 import { dialAborted } from './dial-errors.js';
 import { SocketConn, tcpConnAddresses } from './socket-conn.js';
+import { SocketReads } from './socket-reads.js';
 import { socketPath } from './socket-listener.js';
 import { type TlsOptions, peerCertificateOf, tlsClientOptions, tlsFailure } from './tls-options.js';
 
@@ -39,8 +40,10 @@ export function dialSocket(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-a
     return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `dial ${target}: tls options apply to tls:// addresses only`));
   }
   let socket: Socket;
+  // Plain TCP and unix sockets read in place (onread); TLS sockets read as usual.
+  const reads = a.kind === 'tls' ? undefined : new SocketReads();
   try {
-    socket = open(a, target, options.tls);
+    socket = open(a, target, options.tls, reads);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -75,9 +78,9 @@ export function dialSocket(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-a
         if (keepAliveMs !== undefined) socket.setKeepAlive(true, keepAliveMs);
         const [local, remote] = tcpConnAddresses(socket, a.kind);
         const peer = a.kind === 'tls' ? peerCertificateOf(socket as TLSSocket) : undefined;
-        resolve(new SocketConn(socket, 'tcp', local, remote, peer));
+        resolve(new SocketConn(socket, 'tcp', local, remote, peer, reads));
       } else {
-        resolve(new SocketConn(socket, 'unix', 'unix:', target));
+        resolve(new SocketConn(socket, 'unix', 'unix:', target, undefined, reads));
       }
     };
     socket.once(a.kind === 'tls' ? 'secureConnect' : 'connect', onConnect);
@@ -91,9 +94,10 @@ export function dialSocket(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-a
 }
 
 /** open starts connecting a socket; throws RpcError INVALID_ARGUMENT for unusable TLS material (unreadable file, bad PEM). */
-function open(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-abstract' }, target: string, tls: TlsOptions | undefined): Socket {
-  if (a.kind === 'tcp') return connect({ host: a.host, port: a.port });
-  if (a.kind !== 'tls') return connect({ path: socketPath(a) });
+function open(a: Address & { kind: 'tcp' | 'tls' | 'unix' | 'unix-abstract' }, target: string, tls: TlsOptions | undefined, reads: SocketReads | undefined): Socket {
+  const onread = reads?.options;
+  if (a.kind === 'tcp') return connect({ host: a.host, port: a.port, onread });
+  if (a.kind !== 'tls') return connect({ path: socketPath(a), onread });
   const where = `dial ${target}`;
   const o = tlsClientOptions(where, tls ?? {}, a.host, a.port);
   try {

@@ -86,6 +86,7 @@ export class TtrpcClientSession implements ClientTransport {
       onData: (chunk) => this.onData(chunk),
       onClose: (err) => this.shutdown(status(Code.UNAVAILABLE, err ? `ttrpc: connection lost: ${err.message}` : 'ttrpc: closed'), err),
       onDrain: () => this.writer.drained(),
+      readTarget: () => this.decoder.readTarget(),
     });
   }
 

@@ -34,6 +34,9 @@ const SKIP_BODY = 2;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+/** READ_TARGET_MIN is the smallest rest of a body readTarget offers for reading in place. */
+const READ_TARGET_MIN = 32 * 1024;
+
 /**
  * FrameDecoder reassembles ttrpc frames from arbitrary chunks of a byte stream.
  *
@@ -122,6 +125,19 @@ export class FrameDecoder {
   /** pendingBytes is the number of bytes pushed but not decoded yet (held while paused). */
   get pendingBytes(): number {
     return this.pendingTotal;
+  }
+
+  /**
+   * readTarget names where the next bytes of the stream should land when the
+   * transport can read in place: the unfilled rest of the body being
+   * received, if it is at least READ_TARGET_MIN bytes and nothing waits to
+   * be decoded. The body then takes its whole length at once (the bound on
+   * reservedBytes no longer holds for it). Undefined otherwise.
+   */
+  readTarget(): Uint8Array | undefined {
+    if (this.state !== READ_BODY || this.isPaused || this.decoding || this.pendingTotal !== 0) return undefined;
+    if (this.length - this.body.received < READ_TARGET_MIN) return undefined;
+    return this.body.direct();
   }
 
   /** pause stops decoding after the frame being delivered (callable from a callback or at any time); idempotent. */
@@ -255,7 +271,7 @@ export class FrameDecoder {
     const avail = chunk.length - pos;
     const length = this.length;
     const have = this.body.received;
-    if (have === 0 && avail >= length) {
+    if (have === 0 && avail >= length && !this.body.holdsBuffer) {
       this.state = READ_HEADER;
       this.emit(chunk.subarray(pos, pos + length));
       return pos + length;

@@ -33,6 +33,11 @@ function uninitialized(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
+/** inPlace tells whether `piece` already lies at `at` in `buffer` (it was read there). */
+function inPlace(buffer: Uint8Array, at: number, piece: Uint8Array): boolean {
+  return piece.buffer === buffer.buffer && piece.byteOffset === buffer.byteOffset + at;
+}
+
 /** UNPOOLED_MIN is the size up to which a body is allocated zero-filled (Buffer.allocUnsafe could hand out a slice of its shared pool). */
 const UNPOOLED_MIN = 8192;
 
@@ -56,6 +61,36 @@ export class PartialBody {
     return this.partsReserved + (this.buffer === null ? 0 : this.buffer.length);
   }
 
+  /** holdsBuffer tells whether bytes of the body were taken (or a buffer for them made). */
+  get holdsBuffer(): boolean {
+    return this.buffer !== null || this.parts.length !== 0;
+  }
+
+  /**
+   * direct moves the body into one buffer of its whole length (the bytes so
+   * far copied in, once) and returns its unfilled rest, for the transport to
+   * read into: pieces that arrive there are then taken without a copy. The
+   * memory held becomes the frame's length, whatever was received.
+   */
+  direct(): Uint8Array {
+    let buffer = this.buffer;
+    if (buffer === null || buffer.length !== this.length || this.parts.length !== 0) {
+      const out = uninitialized(this.length);
+      let at = 0;
+      for (const part of this.parts) {
+        out.set(part, at);
+        at += part.length;
+      }
+      if (buffer !== null) out.set(buffer.subarray(0, this.fill), at);
+      this.fill = at + this.fill;
+      this.parts = [];
+      this.partsBytes = 0;
+      this.partsReserved = 0;
+      this.buffer = buffer = out;
+    }
+    return buffer.subarray(this.fill);
+  }
+
   /** start begins a body of `length` bytes (the previous one must be complete). */
   start(length: number): void {
     this.length = length;
@@ -73,7 +108,7 @@ export class PartialBody {
     const backing = piece.buffer.byteLength;
     const parts = this.parts.length;
     if (buffer !== null && buffer.length - this.fill >= k) {
-      buffer.set(piece, this.fill);
+      if (!inPlace(buffer, this.fill, piece)) buffer.set(piece, this.fill);
       this.fill += k;
     } else if (backing <= 2 * k && (k >= VIEW_MIN || parts < SMALL_VIEWS) && parts < MAX_PARTS) {
       this.seal();
@@ -92,7 +127,7 @@ export class PartialBody {
     let out: Uint8Array;
     if (this.parts.length === 0 && buffer !== null && buffer.length === this.length) {
       out = buffer;
-      out.set(piece, this.fill);
+      if (!inPlace(buffer, this.fill, piece)) out.set(piece, this.fill);
     } else {
       out = uninitialized(this.length);
       let at = 0;
