@@ -4,6 +4,7 @@ import type { ReactionInfo, SchedulerLogger } from './logger.js';
 import { resolveOptions, type SchedulerOptions } from './options.js';
 import { ReactionFifo } from './reaction-fifo.js';
 import { StatsCounter, type SchedulerStats } from './stats.js';
+import { turnBegins, turnEnds } from '../call/turn-end.js';
 import { Watchdog } from './watchdog.js';
 
 /** DEFAULT_FLUSH_LIMIT is the default bound on the reactions one flush() may run. */
@@ -149,6 +150,7 @@ export class Scheduler {
   /** runTurn runs one bounded batch, then the turn hooks; returns the batch size. */
   private runTurn(): number {
     this.running = true;
+    turnBegins();
     let ran = 0;
     try {
       ran = this.runBatch();
@@ -158,6 +160,7 @@ export class Scheduler {
       }
     } finally {
       this.running = false;
+      turnEnds();
     }
     return ran;
   }

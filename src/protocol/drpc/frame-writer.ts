@@ -1,3 +1,4 @@
+import { atTurnEnd } from '../../call/turn-end.js';
 import type { Conn } from '../../transport/conn.js';
 import { WrittenAcks } from '../written-acks.js';
 import { type Packet, writeFrame, writeFrameHeader } from './frame.js';
@@ -6,10 +7,8 @@ import { encodePacketInto, encodedPacketSize, nocopyFrameBytes, splitPacket } fr
 /** Defer runs a callback on a later turn of the event loop. @inline */
 export type Defer = (run: () => void) => void;
 
-/** defaultDefer flushes at the end of the current event-loop turn (check phase). */
-export const defaultDefer: Defer = (run) => {
-  setImmediate(run);
-};
+/** defaultDefer flushes at the end of the running scheduler turn, else at the end of the current event-loop turn (check phase). */
+export const defaultDefer: Defer = atTurnEnd;
 
 /** PacketAck is told once whether the packets it was pushed with were handed to the connection (false: the connection closed first). */
 export type PacketAck = (written: boolean) => void;

@@ -1,3 +1,4 @@
+import { atTurnEnd } from '../../call/turn-end.js';
 import type { Conn } from '../../transport/conn.js';
 import { WrittenAcks } from '../written-acks.js';
 import { HEADER_LENGTH, writeHeader } from './frame.js';
@@ -6,10 +7,8 @@ import { varintSize, writeVarint32 } from './wire-writer.js';
 /** Defer runs a callback on a later turn of the event loop. @inline */
 export type Defer = (run: () => void) => void;
 
-/** defaultDefer flushes at the end of the current event-loop turn (check phase). */
-export const defaultDefer: Defer = (run) => {
-  setImmediate(run);
-};
+/** defaultDefer flushes at the end of the running scheduler turn, else at the end of the current event-loop turn (check phase). */
+export const defaultDefer: Defer = atTurnEnd;
 
 /** FrameAck is told once a frame it was attached to has been handed to the connection (one call per frame). */
 export interface FrameAck {
