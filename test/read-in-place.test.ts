@@ -74,6 +74,16 @@ function sameFrames(got: Frame[], want: Uint8Array[]): void {
   });
 }
 
+/** readAll dials the peer and reads every frame until it closes the connection. */
+async function readAll(p: { address: string; server: NetServer; done: Promise<void> }): Promise<{ conn: Conn; r: Reader }> {
+  const conn = await dial(p.address);
+  const r = new Reader(conn);
+  await p.done;
+  await r.closed;
+  p.server.close();
+  return { conn, r };
+}
+
 for (const kind of ['unix', 'tcp'] as const) {
   test(`${kind}: random frames written at random boundaries arrive identical, large bodies read in place`, async () => {
     const sizes = [0, 1, 70_000, 5, 1 << 20, 33_000, 32 * 1024, 200_000, 10, 3 << 20, 65_536, 40_000, 100];
@@ -88,11 +98,7 @@ for (const kind of ['unix', 'tcp'] as const) {
       }
       s.end();
     });
-    const conn = await dial(p.address);
-    const r = new Reader(conn);
-    await p.done;
-    await r.closed;
-    p.server.close();
+    const { conn, r } = await readAll(p);
     // Every frame is checked only now, after all reads: none was overwritten by a later read.
     sameFrames(r.frames, want);
     const inPlace = (conn as SocketConn).readInPlaceBytes;
@@ -123,11 +129,7 @@ test('a body whose header ends a read arrives whole in the next read, and the fo
     await write(s, f.subarray(1000));
     s.end();
   });
-  const conn = await dial(p.address);
-  const r = new Reader(conn);
-  await p.done;
-  await r.closed;
-  p.server.close();
+  const { conn, r } = await readAll(p);
   sameFrames(r.frames, [a, b, c]);
   assert.ok(r.frames[0]!.data.buffer !== r.frames[1]!.data.buffer, 'each body has its own buffer');
   assert.ok((conn as SocketConn).readInPlaceBytes >= 80_000);
