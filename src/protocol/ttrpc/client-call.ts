@@ -12,6 +12,16 @@ import { splitMethod } from './options.js';
 
 const EMPTY = new Uint8Array(0);
 
+// Receive state a call keeps itself until it needs a ReceiveQueue (TtrpcClientCall.rx).
+/** RX_ENDED: the stream ended (ReceiveQueue.end). */
+const RX_ENDED = 1;
+/** RX_END_DELIVERED: null was delivered; later requests do nothing. */
+const RX_END_DELIVERED = 2;
+/** RX_DROPPING: unread messages are skipped (ReceiveQueue.drop). */
+const RX_DROPPING = 4;
+/** RX_DETACHED: the stream left the connection; a queue made now is not accounted to its gate. */
+const RX_DETACHED = 8;
+
 /** MAX_TIMEOUT_NANO is the largest timeout_nano the Request's int64 field holds (the largest double below 2^63). */
 const MAX_TIMEOUT_NANO = 2 ** 63 - 1024;
 
@@ -52,7 +62,16 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
   /** firstFrame is the writer's sequence number of the call's Request frame (-1 before it was queued). @internal */
   firstFrame = -1;
   private listener: CallListener | undefined;
-  private readonly queue: ReceiveQueue;
+  /**
+   * queue is made lazily (see q()): a unary call requests its reply before it
+   * arrives, so push hands it straight to the listener and the queue would
+   * only ever be empty. Until a message has to wait, `credits` and `rx` hold
+   * the little state the queue would have (credits granted, ended, null
+   * delivered, dropping, detached), with the queue's exact semantics.
+   */
+  private queue: ReceiveQueue | undefined;
+  private credits = 0;
+  private rx = 0;
   private requestSent = false;
   private halfClosed = false;
   private pendingStatus: Status | undefined;
@@ -65,13 +84,12 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     readonly method: string,
     readonly kind: MethodKind,
     private readonly options: CallOptions,
-  ) {
-    this.queue = new ReceiveQueue(this, host.maxQueuedMessages, host.maxQueuedBytes, host.gate);
-  }
+  ) {}
 
   /** receiveStalled implements MessageSink: the consumer left its full queue unread for the stall timeout. @internal */
   receiveStalled(): void {
-    this.localEnd(status(Code.RESOURCE_EXHAUSTED, `ttrpc: receive queue full (${this.queue.length} unread messages, none read for ${this.queue.stallTimeoutMs} ms)`));
+    const q = this.q();
+    this.localEnd(status(Code.RESOURCE_EXHAUSTED, `ttrpc: receive queue full (${q.length} unread messages, none read for ${q.stallTimeoutMs} ms)`));
   }
 
   /** frameDropped implements FrameAck: the connection closed before the frame was written. @internal */
@@ -111,27 +129,31 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
 
   /** request asks for n more messages (still served from the queue after onStatus). */
   request(n: number): void {
-    this.queue.request(n);
+    // Checked first: a queue made after the lazy end was delivered does not know it was.
+    if (this.rx & RX_END_DELIVERED) return;
+    if (this.queue !== undefined) return this.queue.request(n);
+    this.credits += n;
+    this.deliverEnd();
   }
 
   /** queuedBytes is the number of received bytes not yet delivered. */
   get queuedBytes(): number {
-    return this.queue.queuedBytes;
+    return this.queue === undefined ? 0 : this.queue.queuedBytes;
   }
 
-  /** receiveQueue is the call's receive queue (the connection's gate fails the largest one when its budget stalls). @internal */
+  /** receiveQueue is the call's receive queue, made on demand (the connection's gate fails the largest one when its budget stalls). @internal */
   get receiveQueue(): ReceiveQueue {
-    return this.queue;
+    return this.q();
   }
 
   /** unread is the number of received messages not yet delivered. */
   get unread(): number {
-    return this.queue.length;
+    return this.queue === undefined ? 0 : this.queue.length;
   }
 
   /** skipUnread drops queued and future messages. */
   skipUnread(): void {
-    this.queue.drop();
+    this.dropReceive();
     this.maybeDeliverStatus();
   }
 
@@ -175,7 +197,7 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     // message). A bidi call sees one only when its method is client-streaming (the wire cannot tell
     // the two apart, e.g. behind a generic proxy), so its payload is delivered too.
     if (!failed && (this.kind !== 'server_stream' || payload.byteLength > 0)) {
-      if (!this.queue.push(payload)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
+      if (!this.push(payload)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
     }
     this.remoteEnd(failed ? st! : OK_STATUS);
   }
@@ -185,7 +207,7 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     // A client-streaming call accepts its reply as Data too (a generic proxy answers every streaming call that way).
     if (this.kind === 'unary') return this.localEnd(status(Code.INTERNAL, 'ttrpc: data frame on a unary call'));
     if ((flags & Flags.NO_DATA) === 0) {
-      if (!this.queue.push(data)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
+      if (!this.push(data)) return this.localEnd(queueFull(this.host.maxQueuedMessages));
     }
     if (flags & Flags.REMOTE_CLOSED) this.remoteEnd(OK_STATUS);
   }
@@ -233,9 +255,10 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     if (this.done || this.pendingStatus) return;
     this.host.forget(this.id);
     this.clearTimer();
-    this.queue.end();
+    this.endReceive();
     // The stream left the connection: its unread messages no longer hold the connection's reading.
-    this.queue.detach();
+    if (this.queue !== undefined) this.queue.detach();
+    else this.rx |= RX_DETACHED;
     this.pendingStatus = s;
     this.maybeDeliverStatus();
   }
@@ -244,10 +267,69 @@ export class TtrpcClientCall implements ClientCall, MessageSink, FrameAck {
     if (this.done) return;
     if (this.id) this.host.forget(this.id);
     this.clearTimer();
-    this.queue.drop();
-    this.queue.end();
+    this.dropReceive();
+    this.endReceive();
     this.pendingStatus = s;
     this.maybeDeliverStatus();
+  }
+
+  /**
+   * q returns the receive queue, making it first if needed: with the
+   * connection's gate unless the stream already left it, and given the
+   * state kept so far (this delivers nothing: an ended call holds no credit
+   * unless its null was already delivered).
+   */
+  private q(): ReceiveQueue {
+    if (this.queue !== undefined) return this.queue;
+    const { host, rx } = this;
+    const q = new ReceiveQueue(this, host.maxQueuedMessages, host.maxQueuedBytes, rx & RX_DETACHED ? undefined : host.gate);
+    this.queue = q;
+    if (rx & RX_DROPPING) q.drop();
+    if (rx & RX_ENDED) q.end();
+    if (this.credits !== 0) q.request(this.credits);
+    this.credits = 0;
+    return q;
+  }
+
+  /** push is ReceiveQueue.push: without a queue a message is skipped or delivered at once if it can be, else a queue is made. */
+  private push(m: Uint8Array): boolean {
+    if (this.queue === undefined) {
+      if (this.rx & (RX_ENDED | RX_DROPPING)) return true;
+      if (this.credits > 0) {
+        this.credits--;
+        this.deliverMessage(m);
+        return true;
+      }
+    }
+    return this.q().push(m);
+  }
+
+  /** endReceive is ReceiveQueue.end. */
+  private endReceive(): void {
+    if (this.queue !== undefined) return this.queue.end();
+    if (this.rx & RX_ENDED) return;
+    this.rx |= RX_ENDED;
+    this.deliverEnd();
+  }
+
+  /** dropReceive is ReceiveQueue.drop (without a queue nothing is held, so the gate has nothing to give back). */
+  private dropReceive(): void {
+    if (this.queue !== undefined) this.queue.drop();
+    else this.rx |= RX_DROPPING | RX_DETACHED;
+  }
+
+  /**
+   * deliverEnd is ReceiveQueue.pump without a queue: nothing is queued, so a
+   * credit can only take the end. No `delivering` guard is needed: while null
+   * is delivered the call is ended with its end delivered, so a request() or
+   * push from inside onMessage does nothing (as in the queue).
+   */
+  private deliverEnd(): void {
+    if (this.credits > 0 && (this.rx & (RX_ENDED | RX_END_DELIVERED)) === RX_ENDED) {
+      this.rx |= RX_END_DELIVERED;
+      this.credits = 0;
+      this.deliverMessage(null);
+    }
   }
 
   private maybeDeliverStatus(): void {
