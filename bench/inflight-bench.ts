@@ -12,11 +12,16 @@
  *
  * Every side's client runs in its own process (raw-process.ts, or the Go
  * client) and every server in its own process, so no two sides share a heap;
- * rounds of the sides interleave (ABCD…), medians over the rounds. Per row:
+ * rounds interleave (every in-flight count's sides ABCD…, then the next
+ * round), medians over the rounds. Per row:
  * calls/s, the ratio to Go and to raw, CPU per call (client + server process,
  * from /proc), and for reactor-rpc servers the garbage-collection share of
  * the server's busy time over the measured rounds: perf_hooks 'gc' pause
- * time over process.cpuUsage time, both read in the server process.
+ * time over process.cpuUsage time, both read in the server process. Below
+ * the small table, ratios taken round by round (callback/promise at each
+ * count; each side at the largest count against the one before), medians
+ * and ranges: on a noisy machine a ratio of two rounds seconds apart holds
+ * far better than a ratio of two medians minutes apart.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,39 +62,112 @@ interface Options {
   log: (line: string) => void;
 }
 
-/** measureRow runs warm-up and interleaved rounds of every side at one in-flight count. */
-async function measureRow(table: SideResult['table'], sides: readonly Side[], inflight: number, bytes: number, o: Options): Promise<SideResult[]> {
-  const seq = inflight === 1;
-  for (const s of sides) await s.driver.run(inflight, o.warmup, seq);
-  const rounds = new Map<Side, RoundResult[]>(sides.map((s) => [s, []]));
-  const gc = new Map<Side, number[]>(sides.map((s) => [s, []]));
+/** Cell is one side at one in-flight count: its rounds and server GC shares. */
+interface Cell {
+  side: Side;
+  inflight: number;
+  rounds: RoundResult[];
+  gc: number[];
+}
+
+/**
+ * measureTable runs warm-up, then interleaved rounds of every in-flight count
+ * and every side: round i runs each count's sides in turn, so two counts (or
+ * two sides) of one round are measured seconds apart and their ratio is
+ * side by side, whatever the machine's speed does over the minutes of a run.
+ */
+async function measureTable(table: SideResult['table'], sides: readonly Side[], levels: readonly number[], bytes: number, o: Options): Promise<{ rows: SideResult[]; cells: Cell[] }> {
+  const cells: Cell[] = [];
+  for (const inflight of levels) {
+    for (const side of sides) {
+      await side.driver.run(inflight, o.warmup, inflight === 1);
+      cells.push({ side, inflight, rounds: [], gc: [] });
+    }
+  }
   for (let i = 0; i < o.rounds; i++) {
-    for (const s of sides) {
+    for (const c of cells) {
+      const s = c.side;
       const pids = [s.driver.pid, s.serverPid];
       const g0 = await s.server?.gc();
       const cpu0 = cpuMsOf(pids);
-      const r = await s.driver.run(inflight, o.seconds, seq);
+      const r = await s.driver.run(c.inflight, o.seconds, c.inflight === 1);
       const cpu1 = cpuMsOf(pids);
       const g1 = await s.server?.gc();
       if (cpu0 !== undefined && cpu1 !== undefined) r.cpuMs = cpu1 - cpu0;
-      if (g0 !== undefined && g1 !== undefined && g1.cpuMs > g0.cpuMs) gc.get(s)!.push((g1.gcMs - g0.gcMs) / (g1.cpuMs - g0.cpuMs));
-      rounds.get(s)!.push(r);
-      o.log(`${table} c${inflight} round ${i + 1}/${o.rounds} ${s.name}: ${Math.round(r.calls / r.seconds)} calls/s`);
+      if (g0 !== undefined && g1 !== undefined && g1.cpuMs > g0.cpuMs) c.gc.push((g1.gcMs - g0.gcMs) / (g1.cpuMs - g0.cpuMs));
+      c.rounds.push(r);
+      o.log(`${table} c${c.inflight} round ${i + 1}/${o.rounds} ${s.name}: ${Math.round(r.calls / r.seconds)} calls/s`);
     }
   }
-  const out = sides.map((s): SideResult => {
-    const res: SideResult = { table, inflight, side: s.name, bytes, summary: summarize(rounds.get(s)!, seq) };
-    if (gc.get(s)!.length > 0) res.gcShare = median(gc.get(s)!);
+  const rows = cells.map((c): SideResult => {
+    const res: SideResult = { table, inflight: c.inflight, side: c.side.name, bytes, summary: summarize(c.rounds, c.inflight === 1) };
+    if (c.gc.length > 0) res.gcShare = median(c.gc);
     return res;
   });
-  const rate = (name: Side['name']): number | undefined => out.find((r) => r.side === name)?.summary.callsPerSec;
-  for (const r of out) {
+  for (const r of rows) {
+    const rate = (name: Side['name']): number | undefined => rows.find((x) => x.inflight === r.inflight && x.side === name)?.summary.callsPerSec;
     const go = rate('go');
     const raw = rate('raw');
     if (go !== undefined) r.vsGo = r.summary.callsPerSec / go;
     if (raw !== undefined) r.vsRaw = r.summary.callsPerSec / raw;
   }
+  return { rows, cells };
+}
+
+/** RoundRatio is the median over the rounds of one cell's rate divided by another's in the same round, with the range. */
+export interface RoundRatio {
+  /** label names the ratio, e.g. "callback/promise at 256" or "api 1024/256". */
+  label: string;
+  /** median is the median of the per-round ratios. */
+  median: number;
+  /** min is the smallest per-round ratio. */
+  min: number;
+  /** max is the largest per-round ratio. */
+  max: number;
+}
+
+/** roundRatio divides a's rate by b's round by round. */
+function roundRatio(label: string, a: Cell, b: Cell): RoundRatio {
+  const per = a.rounds.map((r, i) => r.calls / r.seconds / (b.rounds[i]!.calls / b.rounds[i]!.seconds));
+  return { label, median: median(per), min: Math.min(...per), max: Math.max(...per) };
+}
+
+/** smallRatios are the per-round ratios the targets name: callback/promise at each count, and each side at its largest count against the one before. */
+function smallRatios(cells: readonly Cell[], levels: readonly number[]): RoundRatio[] {
+  const cell = (name: Side['name'], n: number): Cell | undefined => cells.find((c) => c.side.name === name && c.inflight === n);
+  const out: RoundRatio[] = [];
+  for (const n of levels) {
+    const api = cell('api', n);
+    const reactor = cell('reactor', n);
+    if (api && reactor) out.push(roundRatio(`callback/promise at ${n}`, reactor, api));
+  }
+  if (levels.length >= 2) {
+    const hi = levels[levels.length - 1]!;
+    const lo = levels[levels.length - 2]!;
+    for (const name of ['api', 'reactor', 'go', 'raw'] as const) {
+      const a = cell(name, hi);
+      const b = cell(name, lo);
+      if (a && b) out.push(roundRatio(`${name} ${hi}/${lo}`, a, b));
+    }
+  }
   return out;
+}
+
+/** bigRatios are the promise API's per-round ratios to raw at each count (the 1 MiB target). */
+function bigRatios(cells: readonly Cell[], levels: readonly number[]): RoundRatio[] {
+  const cell = (name: Side['name'], n: number): Cell | undefined => cells.find((c) => c.side.name === name && c.inflight === n);
+  const out: RoundRatio[] = [];
+  for (const n of levels) {
+    const api = cell('api', n);
+    const raw = cell('raw', n);
+    if (api && raw) out.push(roundRatio(`api/raw at ${n}`, api, raw));
+  }
+  return out;
+}
+
+/** renderRatios prints per-round ratios, one per line. */
+function renderRatios(ratios: readonly RoundRatio[]): string {
+  return ['per-round ratios (median, range):', ...ratios.map((r) => `  ${r.label}: ${r.median.toFixed(2)}x (${r.min.toFixed(2)}-${r.max.toFixed(2)})`)].join('\n');
 }
 
 const fmt = (v: number | undefined, digits: number, suffix = ''): string => (v === undefined || Number.isNaN(v) ? '-' : `${v.toFixed(digits)}${suffix}`);
@@ -140,6 +218,8 @@ export async function inflightMain(argv: string[]): Promise<number> {
   const base = join(tmpdir(), `reactor-rpc-inflight-${process.pid}`);
   const stops: Array<() => Promise<void> | void> = [];
   const results: SideResult[] = [];
+  const ratios: RoundRatio[] = [];
+  const bigRatioList: RoundRatio[] = [];
   try {
     const api = await spawnServer('ttrpc-api', `unix://${base}-api.sock`);
     stops.push(() => api.stop());
@@ -172,24 +252,30 @@ export async function inflightMain(argv: string[]): Promise<number> {
     };
     if (tables.includes('small')) {
       const sides = await sidesFor(64, ['api', 'reactor', 'go', 'raw']);
-      for (const n of list(values.inflight)) results.push(...(await measureRow('small', sides, n, 64, o)));
+      const levels = list(values.inflight);
+      const t = await measureTable('small', sides, levels, 64, o);
+      results.push(...t.rows);
+      ratios.push(...smallRatios(t.cells, levels));
     }
     if (tables.includes('big')) {
       const sides = await sidesFor(bigBytes, ['api', 'go', 'raw']);
-      for (const n of list(values['big-inflight'])) results.push(...(await measureRow('big', sides, n, bigBytes, o)));
+      const levels = list(values['big-inflight']);
+      const t = await measureTable('big', sides, levels, bigBytes, o);
+      results.push(...t.rows);
+      bigRatioList.push(...bigRatios(t.cells, levels));
     }
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
   const text = [
-    ...(tables.includes('small') ? ['unary echo, 64 B, unix socket, one connection', renderRows(results.filter((r) => r.table === 'small'), false), ''] : []),
-    ...(tables.includes('big') ? [`unary echo, ${bigBytes.toLocaleString('en-US')} B, unix socket, one connection`, renderRows(results.filter((r) => r.table === 'big'), true), ''] : []),
+    ...(tables.includes('small') ? ['unary echo, 64 B, unix socket, one connection', renderRows(results.filter((r) => r.table === 'small'), false), renderRatios(ratios), ''] : []),
+    ...(tables.includes('big') ? [`unary echo, ${bigBytes.toLocaleString('en-US')} B, unix socket, one connection`, renderRows(results.filter((r) => r.table === 'big'), true), renderRatios(bigRatioList), ''] : []),
     ...notes,
   ].join('\n');
   if (values.json) {
     o.log(text);
     const meta = { node: process.version, platform: `${process.platform}-${process.arch}`, seconds: o.seconds, rounds: o.rounds, warmup: o.warmup, notes };
-    process.stdout.write(`${JSON.stringify({ ...meta, rows: results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...meta, rows: results, ratios: [...ratios, ...bigRatioList] }, null, 2)}\n`);
   } else process.stdout.write(`${text}\n`);
   return 0;
 }
