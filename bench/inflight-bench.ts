@@ -132,21 +132,31 @@ function roundRatio(label: string, a: Cell, b: Cell): RoundRatio {
   return { label, median: median(per), min: Math.min(...per), max: Math.max(...per) };
 }
 
-/** smallRatios are the per-round ratios the targets name: callback/promise at each count, and each side at its largest count against the one before. */
-function smallRatios(cells: readonly Cell[], levels: readonly number[]): RoundRatio[] {
-  const cell = (name: Side['name'], n: number): Cell | undefined => cells.find((c) => c.side.name === name && c.inflight === n);
+/** cellOf finds one side's cell at one in-flight count. */
+function cellOf(cells: readonly Cell[], name: Side['name'], n: number): Cell | undefined {
+  return cells.find((c) => c.side.name === name && c.inflight === n);
+}
+
+/** sideRatios divides side a by side b round by round at every count where both ran ("<label> at <n>"). */
+function sideRatios(cells: readonly Cell[], levels: readonly number[], a: Side['name'], b: Side['name'], label: string): RoundRatio[] {
   const out: RoundRatio[] = [];
   for (const n of levels) {
-    const api = cell('api', n);
-    const reactor = cell('reactor', n);
-    if (api && reactor) out.push(roundRatio(`callback/promise at ${n}`, reactor, api));
+    const x = cellOf(cells, a, n);
+    const y = cellOf(cells, b, n);
+    if (x && y) out.push(roundRatio(`${label} at ${n}`, x, y));
   }
+  return out;
+}
+
+/** smallRatios are the per-round ratios the targets name: callback/promise at each count, and each side at its largest count against the one before. */
+function smallRatios(cells: readonly Cell[], levels: readonly number[]): RoundRatio[] {
+  const out = sideRatios(cells, levels, 'reactor', 'api', 'callback/promise');
   if (levels.length >= 2) {
     const hi = levels[levels.length - 1]!;
     const lo = levels[levels.length - 2]!;
     for (const name of ['api', 'reactor', 'go', 'raw'] as const) {
-      const a = cell(name, hi);
-      const b = cell(name, lo);
+      const a = cellOf(cells, name, hi);
+      const b = cellOf(cells, name, lo);
       if (a && b) out.push(roundRatio(`${name} ${hi}/${lo}`, a, b));
     }
   }
@@ -155,14 +165,7 @@ function smallRatios(cells: readonly Cell[], levels: readonly number[]): RoundRa
 
 /** bigRatios are the promise API's per-round ratios to raw at each count (the 1 MiB target). */
 function bigRatios(cells: readonly Cell[], levels: readonly number[]): RoundRatio[] {
-  const cell = (name: Side['name'], n: number): Cell | undefined => cells.find((c) => c.side.name === name && c.inflight === n);
-  const out: RoundRatio[] = [];
-  for (const n of levels) {
-    const api = cell('api', n);
-    const raw = cell('raw', n);
-    if (api && raw) out.push(roundRatio(`api/raw at ${n}`, api, raw));
-  }
-  return out;
+  return sideRatios(cells, levels, 'api', 'raw', 'api/raw');
 }
 
 /** renderRatios prints per-round ratios, one per line. */
