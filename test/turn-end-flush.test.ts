@@ -20,15 +20,22 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 test('atTurnEnd in a reaction runs after the reaction and the turn hooks, before the next loop iteration, in order', async () => {
   const s = new Scheduler();
   const log: string[] = [];
+  // Wait for the next iteration's callback itself, not a fixed delay: a 20 ms timer could fire first
+  // when a loaded machine stretched the turn past 20 ms, and the assertion would then see it missing.
+  let nextIteration!: () => void;
+  const reachedNextIteration = new Promise<void>((r) => (nextIteration = r));
   s.registerTurnHook(() => log.push('hook'));
   s.schedule(() => {
-    setImmediate(() => log.push('next iteration'));
+    setImmediate(() => {
+      log.push('next iteration');
+      nextIteration();
+    });
     atTurnEnd(() => log.push('flush 1'));
     atTurnEnd(() => log.push('flush 2'));
     log.push('reaction');
   });
   s.schedule(() => log.push('reaction 2'));
-  await new Promise((r) => setTimeout(r, 20));
+  await reachedNextIteration;
   assert.equal(log, ['reaction', 'reaction 2', 'hook', 'flush 1', 'flush 2', 'next iteration']);
 });
 
@@ -107,12 +114,17 @@ for (const [name, make] of [
       const handed = (): number => (writer instanceof FrameWriter ? writer.handedFrames : writer.handedPackets);
       const s = new Scheduler();
       let handedAtNextIteration = -1;
+      let nextIteration!: () => void;
+      const reachedNextIteration = new Promise<void>((r) => (nextIteration = r));
       s.schedule(() => {
-        setImmediate(() => (handedAtNextIteration = handed()));
+        setImmediate(() => {
+          handedAtNextIteration = handed();
+          nextIteration();
+        });
         push();
         assert.is(handed(), 0, 'not written inside the reaction');
       });
-      await new Promise((r) => setTimeout(r, 20));
+      await reachedNextIteration;
       assert.is(handedAtNextIteration, 1, 'handed over before the next loop iteration');
       // Outside a turn: deferred (not synchronous), out by the check phase.
       push();
