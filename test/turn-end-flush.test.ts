@@ -17,6 +17,17 @@ import { Client, ClientUnaryReactor, OK_STATUS, Server, type Status, callback, d
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** within waits for `p`, failing the test if it has not settled after `ms` (so a missing event fails instead of hanging). */
+async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 test('atTurnEnd in a reaction runs after the reaction and the turn hooks, before the next loop iteration, in order', async () => {
   const s = new Scheduler();
   const log: string[] = [];
@@ -35,7 +46,7 @@ test('atTurnEnd in a reaction runs after the reaction and the turn hooks, before
     log.push('reaction');
   });
   s.schedule(() => log.push('reaction 2'));
-  await reachedNextIteration;
+  await within(reachedNextIteration, 'the next loop iteration');
   assert.equal(log, ['reaction', 'reaction 2', 'hook', 'flush 1', 'flush 2', 'next iteration']);
 });
 
@@ -53,8 +64,15 @@ test('a throwing flush is reported as uncaught and the other flushes of the turn
   const log: string[] = [];
   const uncaught: unknown[] = [];
   const listeners = process.listeners('uncaughtException');
+  // Our listener stays until the error has arrived (it is rethrown on a later iteration, which a loaded
+  // machine may delay past any fixed timer; restoring the listeners first would crash the process).
+  let reported!: () => void;
+  const arrived = new Promise<void>((r) => (reported = r));
   process.removeAllListeners('uncaughtException');
-  process.on('uncaughtException', (e) => uncaught.push(e));
+  process.on('uncaughtException', (e) => {
+    uncaught.push(e);
+    reported();
+  });
   try {
     s.schedule(() => {
       atTurnEnd(() => {
@@ -62,7 +80,9 @@ test('a throwing flush is reported as uncaught and the other flushes of the turn
       });
       atTurnEnd(() => log.push('second flush'));
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await within(arrived, 'the uncaught flush error');
+    // One more iteration: a second report, if the code made one, would arrive by then.
+    await new Promise((r) => setImmediate(r));
   } finally {
     process.removeAllListeners('uncaughtException');
     for (const l of listeners) process.on('uncaughtException', l);
@@ -72,8 +92,15 @@ test('a throwing flush is reported as uncaught and the other flushes of the turn
   assert.is((uncaught[0] as Error).message, 'flush failed');
   // The next turn starts clean: its flush runs at its own end.
   const later: string[] = [];
-  s.schedule(() => atTurnEnd(() => later.push('flush')));
-  await new Promise((r) => setTimeout(r, 20));
+  let flushed!: () => void;
+  const laterFlushed = new Promise<void>((r) => (flushed = r));
+  s.schedule(() =>
+    atTurnEnd(() => {
+      later.push('flush');
+      flushed();
+    }),
+  );
+  await within(laterFlushed, 'the next turn\'s flush');
   assert.equal(later, ['flush']);
 });
 
@@ -124,7 +151,7 @@ for (const [name, make] of [
         push();
         assert.is(handed(), 0, 'not written inside the reaction');
       });
-      await reachedNextIteration;
+      await within(reachedNextIteration, 'the next loop iteration');
       assert.is(handedAtNextIteration, 1, 'handed over before the next loop iteration');
       // Outside a turn: deferred (not synchronous), out by the check phase.
       push();
